@@ -1,0 +1,130 @@
+"""Command line: `python -m bot [run|serve|socket|ask]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.settings import ConfigError, Settings, load_settings
+
+SAMPLE_QUESTION = "AD7685ARM x250"
+SETUP_HELP = """\
+partbot is running on its bundled sample catalog (invented prices), outside Slack.
+
+To connect Slack: create an app from manifest.yml (api.slack.com/apps → Create New App →
+From an app manifest), install it, then put its credentials in .env (see .env.example):
+  Socket Mode (no public URL): SLACK_BOT_TOKEN=xoxb-…  SLACK_APP_TOKEN=xapp-…
+  HTTP mode:                   SLACK_BOT_TOKEN=xoxb-…  SLACK_SIGNING_SECRET=…
+and run `make run` again (or `python -m bot socket` / `python -m bot serve`).
+To answer from live Octopart data: set NEXAR_CLIENT_ID and NEXAR_CLIENT_SECRET
+(a Nexar app with the Supply scope, nexar.com).
+Ask anything from the terminal: python -m bot ask "LM358 x100, NE555 x50"
+"""
+
+
+def _ask(settings: Settings, text: str, user: str, team: str, as_json: bool) -> int:
+    from bot.app import build_core
+    from bot.parsing import Lookup, parse_command
+    from bot.render import render_help, render_invalid, render_outcome, render_terminal, render_usage
+    from bot.parsing import Help, Invalid
+
+    core = build_core(settings)
+    try:
+        command = parse_command(text)
+        if isinstance(command, Lookup):
+            message = render_outcome(core.service.lookup(team, user, command))
+        elif isinstance(command, Help):
+            message = render_help()
+        elif isinstance(command, Invalid):
+            message = render_invalid(command)
+        else:
+            top = core.service.top_spenders(team) if user in settings.admins else None
+            message = render_usage(core.service.quota(team, user), sample=core.source.is_sample, top=top)
+    finally:
+        core.close()
+    if as_json:
+        print(json.dumps(message.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(render_terminal(message), end="")
+    return 0
+
+
+def _serve(settings: Settings, port: int | None) -> int:
+    from bot.app import build_app, build_core
+    from bot.web import make_wsgi, serve
+
+    problems = settings.slack_problems("http")
+    if problems:
+        raise ConfigError(problems)
+
+    def load():  # type: ignore[no-untyped-def]
+        core = build_core(settings)
+        return make_wsgi(build_app(core, "http"), core.store)
+
+    serve(load, port or settings.port)
+    return 0
+
+
+def _socket(settings: Settings) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import build_app, build_core
+
+    core = build_core(settings)
+    app = build_app(core, "socket")
+    logging.getLogger(__name__).info("partbot connected in Socket Mode%s", " (sample catalog)" if core.source.is_sample else "")
+    SocketModeHandler(app, settings.slack_app_token).start()
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    """With Slack credentials: Socket Mode if an app token is set, else HTTP. Without: a demo."""
+    if settings.slack_bot_token and settings.slack_app_token:
+        return _socket(settings)
+    if settings.slack_bot_token and settings.slack_signing_secret:
+        return _serve(settings, None)
+    print(f"$ /part {SAMPLE_QUESTION}\n")
+    _ask(settings, SAMPLE_QUESTION, "U_LOCAL", "T_LOCAL", False)
+    print()
+    print(SETUP_HELP, end="")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="partbot: electronic part prices in Slack.")
+    sub = parser.add_subparsers(dest="cmd")
+    sub.add_parser("run", help="connect to Slack if configured, else answer a sample question")
+    p_serve = sub.add_parser("serve", help="HTTP mode (Slack endpoint /slack/events, GET /healthz)")
+    p_serve.add_argument("--port", type=int, default=None)
+    sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
+    p_ask = sub.add_parser("ask", help='answer TEXT as `/part TEXT` would, e.g. ask "AD7685ARM x250"')
+    p_ask.add_argument("text")
+    p_ask.add_argument("--user", default="U_LOCAL", help="Slack user ID to account the lookup to")
+    p_ask.add_argument("--team", default="T_LOCAL", help="Slack team ID to account the lookup to")
+    p_ask.add_argument("--json", action="store_true", help="print the Slack message as JSON (text and blocks)")
+    args = parser.parse_args(argv)
+
+    from bot.logs import setup_logging
+
+    try:
+        settings = load_settings()
+        setup_logging(settings.secrets, logging.WARNING if args.cmd in (None, "run", "ask") else logging.INFO)
+        if args.cmd == "ask":
+            return _ask(settings, args.text, args.user, args.team, args.json)
+        if args.cmd == "serve":
+            return _serve(settings, args.port)
+        if args.cmd == "socket":
+            return _socket(settings)
+        return _run(settings)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

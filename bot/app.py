@@ -1,0 +1,129 @@
+"""Wiring: settings → store, part source, lookup service → Bolt app with its listeners."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.catalog import SampleCatalog
+from bot.listeners import register_listeners
+from bot.listeners.common import Deps
+from bot.nexar import NexarClient
+from bot.ports import PartSource, Store
+from bot.service import LookupService
+from bot.settings import ConfigError, Settings
+from bot.stores import open_store
+
+log = logging.getLogger(__name__)
+
+EVENT_TTL = 24 * 3600
+LISTENER_THREADS = 32
+WORK_THREADS = 128
+
+
+@dataclass
+class Core:
+    """Everything but Slack: usable from the command line as well as from the app."""
+
+    settings: Settings
+    store: Store
+    source: PartSource
+    service: LookupService
+
+    def close(self) -> None:
+        close = getattr(self.source, "close", None)
+        if close:
+            close()
+        self.store.close()
+
+
+def build_core(settings: Settings) -> Core:
+    store = open_store(settings.db_path, settings.redis_url)
+    source: PartSource
+    if settings.uses_sample_catalog:
+        source = SampleCatalog()
+    else:
+        assert settings.nexar_client_id and settings.nexar_client_secret
+        source = NexarClient(
+            settings.nexar_client_id,
+            settings.nexar_client_secret,
+            token_url=settings.nexar_token_url,
+            api_url=settings.nexar_api_url,
+        )
+    service = LookupService(
+        source,
+        store,
+        cache_ttl=settings.cache_ttl,
+        user_daily=settings.user_daily_parts,
+        team_monthly=settings.team_monthly_parts,
+    )
+    return Core(settings, store, source, service)
+
+
+def web_client(settings: Settings) -> WebClient:
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=15,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def build_app(core: Core, mode: str = "http") -> App:
+    """The Bolt app. `mode` is "http" (signed requests) or "socket"."""
+    settings = core.settings
+    problems = settings.slack_problems(mode)
+    if problems:
+        raise ConfigError(problems)
+    try:
+        app = App(
+            client=web_client(settings),
+            signing_secret=settings.slack_signing_secret if mode == "http" else None,
+            request_verification_enabled=mode == "http",
+            listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="bolt-listener"),
+            raise_error_for_unhandled_request=False,
+        )
+    except BoltError as exc:
+        raise ConfigError([f"Slack did not accept SLACK_BOT_TOKEN ({exc}); check the token and SLACK_API_URL"]) from exc
+    deps = Deps(
+        settings=settings,
+        service=core.service,
+        store=core.store,
+        work=ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="partbot-work"),
+    )
+
+    @app.middleware
+    def drop_redeliveries(body: dict, next: object, logger: logging.Logger) -> BoltResponse | None:  # noqa: A002
+        """Slack redelivers events it thinks were missed (X-Slack-Retry-Num); answer each once."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id:
+            try:
+                first = core.store.claim_event(str(event_id), EVENT_TTL)
+            except Exception:
+                logger.exception("event de-duplication unavailable; handling %s anyway", event_id)
+                first = True
+            if not first:
+                logger.info("ignoring redelivered event %s", event_id)
+                return BoltResponse(status=200, body="")
+        return next()  # type: ignore[operator, no-any-return]
+
+    @app.error
+    def on_error(error: Exception, logger: logging.Logger) -> None:
+        logger.error("unhandled error in a listener: %s", error, exc_info=error)
+
+    register_listeners(app, deps)
+    return app

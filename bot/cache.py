@@ -1,0 +1,55 @@
+"""Answer cache: a bounded in-process TTL layer in front of the persistent store."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from cachetools import TTLCache
+
+from bot.models import SearchResult
+from bot.ports import Store
+
+log = logging.getLogger(__name__)
+
+
+class AnswerCache:
+    def __init__(self, store: Store, ttl: int, *, maxsize: int = 2048, clock: Callable[[], float] = time.time) -> None:
+        self.store, self.ttl, self.clock = store, ttl, clock
+        self._local: TTLCache[str, tuple[SearchResult, float]] = TTLCache(maxsize=maxsize, ttl=max(ttl, 1), timer=clock)
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[SearchResult, float] | None:
+        """(answer, stored_at) while fresher than the TTL."""
+        if self.ttl <= 0:
+            return None
+        with self._lock:
+            hit = self._local.get(key)
+        if hit is not None and self.clock() - hit[1] < self.ttl:
+            return hit
+        try:
+            stored = self.store.cache_get(key)
+        except Exception:
+            log.exception("cache read failed; treating as a miss")
+            return None
+        if stored is None:
+            return None
+        value, stored_at = stored
+        if self.clock() - stored_at >= self.ttl:
+            return None
+        entry = (SearchResult.from_json(value), stored_at)
+        with self._lock:
+            self._local[key] = entry
+        return entry
+
+    def put(self, key: str, result: SearchResult, stored_at: float) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            self._local[key] = (result, stored_at)
+        try:
+            self.store.cache_put(key, result.to_json(), stored_at, self.ttl)
+        except Exception:
+            log.exception("cache write failed; the answer stays cached in this process only")

@@ -1,0 +1,99 @@
+"""The bundled offline sample catalog: Nexar-shaped data with invented stock and prices.
+
+Used when no Nexar credentials are set (or PARTBOT_OFFLINE=1), so the bot answers on a
+fresh clone. Every answer built from it is labelled as sample data.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+from importlib import resources
+from typing import Any
+
+from bot.models import LookupKey, Part, PricePoint, SearchResult, Seller
+from bot.nexar import parse_part
+from bot.parsing import normalize_mpn
+from bot.ports import SourceError
+
+# Fixed sample exchange rates (units per USD), for the sample data only.
+SAMPLE_RATES = {"USD": 1.0, "EUR": 0.92, "GBP": 0.79, "JPY": 150.0, "CHF": 0.88, "CAD": 1.37, "CNY": 7.2}
+
+
+class SampleCatalog:
+    billed = False
+    is_sample = True
+
+    def __init__(self, parts: Sequence[dict[str, Any]] | None = None) -> None:
+        self._raw = parts
+        self._parts: list[Part] | None = None
+        self._lock = threading.Lock()
+
+    def parts(self) -> list[Part]:
+        with self._lock:
+            if self._parts is None:
+                raw = self._raw
+                if raw is None:
+                    text = resources.files("bot").joinpath("data/sample_catalog.json").read_text("utf-8")
+                    raw = json.loads(text)["parts"]
+                self._parts = [parse_part(p) for p in raw]
+            return self._parts
+
+    def _matches(self, mpn: str) -> list[Part]:
+        q = normalize_mpn(mpn)
+        if not q:
+            return []
+        exact, prefix, inside = [], [], []
+        for part in self.parts():
+            n = normalize_mpn(part.mpn)
+            if n == q:
+                exact.append(part)
+            elif n.startswith(q):
+                prefix.append(part)
+            elif q in n:
+                inside.append(part)
+        return exact + prefix + inside
+
+    def _view(self, part: Part, key: LookupKey) -> Part:
+        """The part as Nexar would return it for `key`: seller filter and converted prices."""
+        rate = SAMPLE_RATES.get(key.currency)
+        sellers: list[Seller] = []
+        for s in part.sellers:
+            if not key.all_sellers and (not s.is_authorized or s.is_broker):
+                continue
+            offers = tuple(
+                replace(o, prices=tuple(self._convert(p, key.currency, rate) for p in o.prices)) for o in s.offers
+            )
+            sellers.append(replace(s, offers=offers))
+        return replace(part, sellers=tuple(sellers))
+
+    @staticmethod
+    def _convert(p: PricePoint, currency: str, rate: float | None) -> PricePoint:
+        source = SAMPLE_RATES.get(p.currency)
+        if rate is None or source is None:
+            return replace(p, converted_price=None, converted_currency=None)
+        return replace(p, converted_price=round(p.price / source * rate, 6), converted_currency=currency)
+
+    def search_mpn(self, key: LookupKey, limit: int) -> SearchResult:
+        found = self._matches(key.mpn)
+        part = self._view(found[0], key) if found and limit > 0 else None
+        return SearchResult(part=part, hits=len(found))
+
+    def multi_match(self, keys: Sequence[LookupKey], limit: int) -> list[SearchResult | SourceError]:
+        return [self.search_mpn(k, limit) for k in keys]
+
+    def suggest(self, text: str) -> tuple[str, ...]:
+        q = normalize_mpn(text)
+        scored = []
+        for part in self.parts():
+            n = normalize_mpn(part.mpn)
+            common = 0
+            for a, b in zip(n, q, strict=False):
+                if a != b:
+                    break
+                common += 1
+            if common >= 3:
+                scored.append((-common, part.mpn))
+        return tuple(mpn for _, mpn in sorted(scored)[:5])

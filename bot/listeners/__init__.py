@@ -1,0 +1,15 @@
+"""Slack listeners: the only code that reads Slack payloads. One `register` per feature."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.listeners import actions, commands, home, mentions
+from bot.listeners.common import Deps
+
+
+def register_listeners(app: App, deps: Deps) -> None:
+    commands.register(app, deps)
+    mentions.register(app, deps)
+    actions.register(app, deps)
+    home.register(app, deps)

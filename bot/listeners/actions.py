@@ -1,0 +1,36 @@
+"""The "Share in channel" button: posts a stashed private answer publicly, no new lookup."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.listeners.common import Deps, log
+from bot.render import SHARE_ACTION, MAX_BLOCKS, context
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.action(SHARE_ACTION)
+    def share(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        user = (body.get("user") or {}).get("id", "")
+        key = str(action.get("value") or "")
+
+        def job() -> None:
+            stashed = deps.store.unstash(f"share:{key}") if key else None
+            if stashed is None:
+                respond(
+                    text="That answer is too old to share now. Run the command again with `--public`.",
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+                return
+            blocks = [context(f":loudspeaker: Shared by <@{user}>"), *stashed["blocks"]][:MAX_BLOCKS]
+            resp = respond(text=stashed["text"], blocks=blocks, response_type="in_channel", replace_original=False)
+            if getattr(resp, "status_code", 200) >= 400:
+                log.warning("sharing failed: response_url answered HTTP %s", resp.status_code)
+                return
+            respond(delete_original=True)
+
+        deps.submit(job, on_error=lambda: respond(text="Sorry, sharing failed. Please try again.", response_type="ephemeral", replace_original=False))

@@ -1,0 +1,95 @@
+"""A CSV/TSV BOM shared with a mention: download, price in batches, answer in the thread."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.bom import MAX_BOM_BYTES, BomError, read_bom
+from bot.listeners.common import Deps, log
+from bot.parsing import Lookup, parse_mention
+from bot.render import Message, bom_rows_csv, render_bom_error, render_bom_progress, render_bom_summary, render_outcome_problem
+from bot.service import Answer
+
+BOM_FILETYPES = {"csv", "tsv", "text"}
+PROGRESS_EVERY = 1.0
+
+
+def _download(deps: Deps, client: WebClient, file: dict[str, Any]) -> bytes | BomError:
+    if not file.get("url_private_download") and file.get("id"):
+        file = client.files_info(file=file["id"]).get("file") or file
+    url = str(file.get("url_private_download") or file.get("url_private") or "")
+    host = urlparse(url).hostname or ""
+    if urlparse(url).scheme not in ("https", "http") or host not in deps.settings.slack_file_hosts:
+        log.warning("refusing to download a BOM from %r", host)
+        return BomError("that file is not on Slack's file host, so I will not download it")
+    if int(file.get("size") or 0) > MAX_BOM_BYTES:
+        return BomError(f"that file is {int(file['size']) / 1_048_576:.1f} MB; partbot reads BOMs up to {MAX_BOM_BYTES // 1_048_576} MB")
+    headers = {"Authorization": f"Bearer {deps.settings.slack_bot_token}"}
+    with httpx.Client(timeout=20, follow_redirects=False) as http, http.stream("GET", url, headers=headers) as resp:
+        if resp.status_code != 200:
+            log.warning("BOM download answered HTTP %s", resp.status_code)
+            return BomError("I could not download that file (does the app have the files:read scope?)")
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in resp.iter_bytes():
+            size += len(chunk)
+            if size > MAX_BOM_BYTES:
+                return BomError(f"that file is over {MAX_BOM_BYTES // 1_048_576} MB; partbot reads BOMs up to that size")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def price_bom(deps: Deps, client: WebClient, team: str, user: str, channel: str, thread_ts: str, file: dict[str, Any], text: str) -> None:
+    name = str(file.get("name") or "bom.csv")
+    first = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **render_bom_progress(name, 0, 0).to_dict())
+    ts = first.get("ts") or ""
+
+    def show(message: Message) -> None:
+        client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+
+    data = _download(deps, client, file)
+    bom = read_bom(data) if isinstance(data, bytes) else data
+    if isinstance(bom, BomError):
+        show(render_bom_error(name, bom.message))
+        return
+    if not bom.lines:
+        show(render_bom_error(name, "no line of it could be read: " + "; ".join(bom.problems[:5]) if bom.problems else "it has no part numbers"))
+        return
+    hinted = parse_mention(text)
+    options = hinted.options if isinstance(hinted, Lookup) else Lookup(()).options
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_EVERY and done < total:
+            last[0] = now
+            try:
+                show(render_bom_progress(name, done, total))
+            except SlackApiError:
+                log.warning("could not update BOM progress")
+
+    outcome = deps.service.lookup(team, user, Lookup(tuple(line.item for line in bom.lines), options), progress=progress)
+    if not isinstance(outcome, Answer):
+        show(render_outcome_problem(outcome, name))
+        return
+    summary = render_bom_summary(outcome, bom, name)
+    show(summary)
+    priced_name = name.rsplit(".", 1)[0] + "-priced.csv"
+    try:
+        client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts,
+            content=bom_rows_csv(outcome, bom),
+            filename=priced_name,
+            title=f"Priced BOM: {name}",
+            initial_comment="The full priced BOM, one row per line.",
+        )
+    except Exception:
+        log.exception("could not upload the priced BOM")
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text="I priced the BOM but could not upload the CSV (does the app have the files:write scope?).")

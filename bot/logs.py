@@ -1,0 +1,43 @@
+"""Logging set-up with a filter that blanks secret values out of every record."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+
+class RedactSecrets(logging.Filter):
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if s and len(s) >= 6)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        clean = message
+        for secret in self.secrets:
+            clean = clean.replace(secret, "[redacted]")
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_text:
+            for secret in self.secrets:
+                record.exc_text = record.exc_text.replace(secret, "[redacted]")
+        return True
+
+
+def setup_logging(secrets: Iterable[str], level: int = logging.INFO) -> None:
+    """Log to stderr; every handler of the root logger redacts `secrets`."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(level)
+    redact = RedactSecrets(secrets)
+    for handler in root.handlers:
+        handler.addFilter(redact)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)

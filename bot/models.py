@@ -1,0 +1,158 @@
+"""Domain values: what a part, a seller and a price look like once Nexar has answered.
+
+Everything here is a frozen dataclass with no I/O, so answers can be cached,
+shared between threads and compared in tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+# Nexar's inventoryLevel codes below zero.
+NON_STOCKED = -1
+STOCK_UNKNOWN = -2
+UNKNOWN = -3
+RFQ = -4
+
+
+class Lifecycle(str, Enum):
+    NEW = "New"
+    PRODUCTION = "Production"
+    NRND = "NRND"
+    EOL = "EOL"
+    OBSOLETE = "Obsolete"
+    UNKNOWN = "Unknown"
+
+    @property
+    def is_warning(self) -> bool:
+        return self in (Lifecycle.NRND, Lifecycle.EOL, Lifecycle.OBSOLETE)
+
+
+@dataclass(frozen=True)
+class PricePoint:
+    quantity: int
+    price: float
+    currency: str
+    converted_price: float | None = None
+    converted_currency: str | None = None
+
+
+@dataclass(frozen=True)
+class Offer:
+    sku: str
+    inventory_level: int
+    moq: int | None
+    packaging: str | None
+    click_url: str
+    updated: str | None
+    prices: tuple[PricePoint, ...] = ()
+
+
+@dataclass(frozen=True)
+class Seller:
+    name: str
+    is_authorized: bool
+    is_broker: bool
+    offers: tuple[Offer, ...] = ()
+    homepage_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Part:
+    mpn: str
+    manufacturer: str
+    description: str = ""
+    octopart_url: str | None = None
+    total_avail: int = 0
+    image_url: str | None = None
+    datasheet_url: str | None = None
+    lifecycle: Lifecycle = Lifecycle.UNKNOWN
+    lifecycle_text: str = ""
+    sellers: tuple[Seller, ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One MPN's answer: the best part (or none) and how many other parts matched."""
+
+    part: Part | None
+    hits: int
+    suggestions: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SearchResult:
+        raw = data.get("part")
+        part = None
+        if raw is not None:
+            sellers = tuple(
+                Seller(
+                    **{
+                        **s,
+                        "offers": tuple(
+                            Offer(**{**o, "prices": tuple(PricePoint(**p) for p in o["prices"])})
+                            for o in s["offers"]
+                        ),
+                    }
+                )
+                for s in raw["sellers"]
+            )
+            part = Part(**{**raw, "lifecycle": Lifecycle(raw["lifecycle"]), "sellers": sellers})
+        return cls(part=part, hits=int(data["hits"]), suggestions=tuple(data.get("suggestions", ())))
+
+
+@dataclass(frozen=True)
+class LookupKey:
+    """What a Nexar answer depends on. Quantity is deliberately absent: pricing at a
+    quantity is computed from the cached price breaks."""
+
+    mpn: str
+    currency: str = "USD"
+    country: str = "US"
+    all_sellers: bool = False
+
+    def cache_key(self) -> str:
+        sellers = "all" if self.all_sellers else "auth"
+        return f"{self.mpn.upper()}|{self.currency}|{self.country}|{sellers}"
+
+
+@dataclass(frozen=True)
+class LineItem:
+    mpn: str
+    quantity: int = 1
+
+
+@dataclass(frozen=True)
+class Options:
+    all_sellers: bool = False
+    currency: str = "USD"
+    country: str = "US"
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class PricedOffer:
+    """A seller's offer priced at the asked quantity."""
+
+    seller: Seller
+    offer: Offer
+    unit_price: float | None
+    currency: str | None
+    priced_quantity: int | None
+    below_moq: bool
+    estimated: bool
+    breaks: tuple[PricePoint, ...] = field(default=())
+
+    @property
+    def extended_price(self) -> float | None:
+        if self.unit_price is None or self.priced_quantity is None:
+            return None
+        return self.unit_price * self.priced_quantity
+
+    @property
+    def in_stock(self) -> bool:
+        return self.offer.inventory_level > 0 or self.offer.inventory_level == STOCK_UNKNOWN

@@ -1,0 +1,266 @@
+"""The `/part` grammar and the plain-English reading of mentions. Pure functions."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+
+from bot.codes import COUNTRIES, CURRENCIES
+from bot.models import LineItem, Options
+
+MAX_MPN_LENGTH = 40
+MAX_ITEMS = 20
+MAX_QUANTITY = 10_000_000
+MAX_TEXT = 4000
+
+_MPN_RE = re.compile(r"^[A-Za-z0-9\-_.,/+#()]+$")
+# A line separator: `;`, a newline, or a comma standing before white space or the end
+# (a comma inside a token is part of the MPN, which may contain commas).
+_SPLIT_RE = re.compile(r"[;\n]|,(?=\s|$)")
+_QTY_RE = re.compile(r"^(?:[x×]|qty[=:]?)?(\d+(?:\.\d+)?)(k?)$", re.IGNORECASE)
+_OPTION_RE = re.compile(r"^--([a-z]+)(?:=(.*))?$", re.IGNORECASE)
+_USAGE_HINT = "Write it as `/part MPN`, `/part MPN x250` or `/part LM358 x100, NE555 x50`."
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class Usage:
+    pass
+
+
+@dataclass(frozen=True)
+class Lookup:
+    items: tuple[LineItem, ...]
+    options: Options = Options()
+    understood: str | None = None
+
+
+@dataclass(frozen=True)
+class Invalid:
+    problem: str
+    hint: str = _USAGE_HINT
+
+
+Command = Help | Usage | Lookup | Invalid
+
+
+def normalize_mpn(mpn: str) -> str:
+    """Upper-cased, punctuation removed: how two MPNs are compared."""
+    return re.sub(r"[^0-9A-Z]", "", mpn.upper())
+
+
+def _has_control(text: str) -> bool:
+    return any(unicodedata.category(c) in ("Cc", "Cf") and c not in "\n\t\r" for c in text)
+
+
+def _parse_quantity(token: str) -> int | None | str:
+    """An int, None when the token is not a quantity, or a string saying what is wrong."""
+    m = _QTY_RE.match(token)
+    if not m:
+        return None
+    number, k = m.groups()
+    value = float(number) * (1000 if k else 1)
+    if value != int(value):
+        return f"`{token}` is not a whole number of parts"
+    if value < 1:
+        return f"`{token}`: the quantity must be at least 1"
+    if value > MAX_QUANTITY:
+        return f"`{token}` is more than {MAX_QUANTITY:,} parts"
+    return int(value)
+
+
+def check_mpn(token: str) -> str | None:
+    if "*" in token or "?" in token:
+        return f"`{_clip(token)}` has a wildcard; partbot looks up exact part numbers only"
+    if len(token) > MAX_MPN_LENGTH:
+        return f"`{_clip(token)}` is longer than {MAX_MPN_LENGTH} characters"
+    if not _MPN_RE.match(token):
+        return f"`{_clip(token)}` has characters a part number cannot contain"
+    if not re.search(r"[A-Za-z0-9]", token):
+        return f"`{_clip(token)}` is not a part number"
+    return None
+
+
+def _clip(text: str, n: int = 40) -> str:
+    text = text.replace("`", "'")
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _take_options(tokens: list[str]) -> tuple[list[str], Options] | Invalid:
+    opts = Options()
+    rest: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        m = _OPTION_RE.match(tok)
+        if not m:
+            rest.append(tok)
+            i += 1
+            continue
+        name, value = m.group(1).lower(), m.group(2)
+        if name in ("all", "public"):
+            if value is not None:
+                return Invalid(f"`--{name}` takes no value")
+            opts = replace(opts, **({"all_sellers": True} if name == "all" else {"public": True}))
+            i += 1
+            continue
+        if name not in ("currency", "country"):
+            return Invalid(
+                f"`--{_clip(name, 20)}` is not an option",
+                "Options are `--all`, `--currency EUR`, `--country DE` and `--public`.",
+            )
+        if value is None:
+            if i + 1 >= len(tokens):
+                return Invalid(f"`--{name}` needs a code, e.g. `--{name} {'EUR' if name == 'currency' else 'DE'}`")
+            value = tokens[i + 1]
+            i += 1
+        code = value.upper()
+        if name == "currency":
+            if code not in CURRENCIES:
+                return Invalid(f"`{_clip(value, 10)}` is not an ISO 4217 currency code", "Try `--currency EUR`.")
+            opts = replace(opts, currency=code)
+        else:
+            if code not in COUNTRIES:
+                return Invalid(f"`{_clip(value, 10)}` is not an ISO 3166 country code", "Try `--country DE`.")
+            opts = replace(opts, country=code)
+        i += 1
+    return rest, opts
+
+
+def _parse_item(chunk: str) -> LineItem | Invalid:
+    tokens = chunk.split()
+    mpn, rest = tokens[0], tokens[1:]
+    problem = check_mpn(mpn)
+    if problem:
+        return Invalid(problem)
+    if len(rest) == 2 and rest[0].lower() in ("x", "qty", "×"):
+        rest = [rest[0] + rest[1]]
+    if not rest:
+        return LineItem(mpn, 1)
+    if len(rest) > 1:
+        return Invalid(f"I read `{_clip(mpn)}` as the part number but not `{_clip(' '.join(rest))}`")
+    qty = _parse_quantity(rest[0])
+    if qty is None:
+        return Invalid(f"`{_clip(rest[0])}` is not a quantity for `{_clip(mpn)}`", "Quantities look like `x250`, `250`, `qty=250` or `x2.5k`.")
+    if isinstance(qty, str):
+        return Invalid(qty, "Quantities look like `x250`, `250`, `qty=250` or `x2.5k`.")
+    return LineItem(mpn, qty)
+
+
+def parse_command(text: str) -> Command:
+    """Read the text of `/part TEXT` by the precise grammar of the spec."""
+    if len(text) > MAX_TEXT:
+        return Invalid(f"that is {len(text):,} characters; partbot reads at most {MAX_TEXT:,}")
+    if _has_control(text):
+        return Invalid("the text has control characters")
+    taken = _take_options(_tokens_keeping_lines(text))
+    if isinstance(taken, Invalid):
+        return taken
+    words, options = taken
+    body = " ".join(words).strip()
+    if body.lower() in ("", "help", "?", "-h", "--help"):
+        return Help()
+    if body.lower() == "usage":
+        return Usage()
+    chunks = [c.strip() for c in _SPLIT_RE.split(body) if c.strip()]
+    if not chunks:
+        return Help()
+    if len(chunks) > MAX_ITEMS:
+        return Invalid(
+            f"that is {len(chunks)} parts; one command takes at most {MAX_ITEMS}",
+            "Split the list, or share it as a CSV file with a mention of @partbot.",
+        )
+    items: list[LineItem] = []
+    for chunk in chunks:
+        item = _parse_item(chunk)
+        if isinstance(item, Invalid):
+            return item
+        items.append(item)
+    return Lookup(tuple(items), options)
+
+
+def _tokens_keeping_lines(text: str) -> list[str]:
+    """Split on spaces but keep newlines as their own tokens (they separate parts)."""
+    out: list[str] = []
+    for i, line in enumerate(text.replace("\r\n", "\n").split("\n")):
+        if i:
+            out.append("\n")
+        out.extend(line.split())
+    return out
+
+
+# --- plain English -------------------------------------------------------------------
+
+_WORD_QTY = re.compile(
+    r"(?:\b(?:qty|quantity|at)\s*[:=]?\s*|\b[x×]\s?)(\d+(?:\.\d+)?k?)\b"
+    r"|\b(\d+(?:\.\d+)?k?)\s*(?:pcs|pieces|pc|units|off|x\b|of\b)",
+    re.IGNORECASE,
+)
+_VALUE_LIKE = re.compile(r"^\d+(\.\d+)?[a-zµΩ]{1,4}$", re.IGNORECASE)
+_NOT_MPNS = frozenset({"MP3", "MP4", "I2C", "USB2", "USB3", "COVID19", "H264", "CO2", "ROHS3", "Q1", "Q2", "Q3", "Q4"})
+_MENTION_RE = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+def _looks_like_mpn(token: str) -> bool:
+    return (
+        len(token) >= 4
+        and bool(re.search(r"[A-Za-z]", token))
+        and bool(re.search(r"\d", token))
+        and not _VALUE_LIKE.match(token)
+        and token.upper() not in _NOT_MPNS
+        and check_mpn(token) is None
+    )
+
+
+def strip_mentions(text: str) -> str:
+    return _MENTION_RE.sub(" ", text).strip()
+
+
+def parse_mention(text: str) -> Command:
+    """Read the text of a mention: the precise grammar first, else plain English."""
+    text = strip_mentions(text)
+    precise = parse_command(text)
+    if isinstance(precise, (Help, Usage)):
+        return precise
+    if isinstance(precise, Lookup) and all(_looks_like_mpn(i.mpn) for i in precise.items):
+        return precise
+    if len(text) > MAX_TEXT or _has_control(text):
+        return precise
+    return _parse_english(text)
+
+
+def _parse_english(text: str) -> Command:
+    taken = _take_options([t for t in text.split() if t.startswith("--")])
+    options = taken[1] if not isinstance(taken, Invalid) else Options()
+    text = " ".join(t for t in text.split() if not t.startswith("--"))
+    quantity = 1
+    m = _WORD_QTY.search(text)
+    if m:
+        raw = m.group(1) or m.group(2)
+        parsed = _parse_quantity(raw)
+        if isinstance(parsed, str):
+            return Invalid(parsed)
+        if parsed is not None:
+            quantity = parsed
+        text = text[: m.start()] + " " + text[m.end() :]
+    seen: dict[str, None] = {}
+    for raw in text.split():
+        token = raw.strip("?!.,;:\"'()[]{}")
+        if _looks_like_mpn(token) and normalize_mpn(token) not in {normalize_mpn(s) for s in seen}:
+            seen[token] = None
+    mpns = list(seen)
+    if not mpns:
+        return Invalid(
+            "I could not find a part number in that",
+            "Mention me with a part number, e.g. `@partbot AD7685ARM x250`, or say `@partbot help`.",
+        )
+    if len(mpns) > MAX_ITEMS:
+        return Invalid(f"that names {len(mpns)} parts; one message takes at most {MAX_ITEMS}")
+    items = tuple(LineItem(mpn, quantity) for mpn in mpns)
+    understood = ", ".join(f"{i.mpn} × {i.quantity:,}" for i in items)
+    return Lookup(items, options, understood=understood)

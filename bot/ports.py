@@ -1,0 +1,94 @@
+"""The two interfaces the lookup service needs: where parts come from, where state lives.
+
+Adapters implement them (the Nexar client and the sample catalog; the SQLite and Redis
+stores); tests can substitute hand-written fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from bot.models import LookupKey, SearchResult
+
+
+class SourceError(Exception):
+    """A lookup that could not be answered. `user_message` is safe to show in Slack."""
+
+    user_message = "Nexar could not answer just now. Please try again in a minute."
+
+    def __init__(self, detail: str = "", user_message: str | None = None) -> None:
+        super().__init__(detail or self.user_message)
+        if user_message:
+            self.user_message = user_message
+
+
+class SourceUnavailable(SourceError):
+    user_message = "Nexar is not answering right now (tried a few times). Please try again in a minute."
+
+
+class PartLimitExceeded(SourceError):
+    user_message = (
+        "The workspace's Nexar plan has used up its matched parts for now, so partbot cannot "
+        "look up new parts. Cached answers still work; an admin can raise the plan on nexar.com."
+    )
+
+
+class QueryRejected(SourceError):
+    user_message = "Nexar rejected the query. The admin can find the details in partbot's log."
+
+
+class PartSource(Protocol):
+    """Answers MPN questions. `billed` says whether parts it returns cost money."""
+
+    billed: bool
+    is_sample: bool
+
+    def search_mpn(self, key: LookupKey, limit: int) -> SearchResult: ...
+
+    def multi_match(self, keys: Sequence[LookupKey], limit: int) -> list[SearchResult | SourceError]: ...
+
+    def suggest(self, text: str) -> tuple[str, ...]: ...
+
+
+Bucket = tuple[str, str]
+"""A quota counter: (scope, member), e.g. ("T1:day:2026-11-26", "U1")."""
+
+
+class Store(Protocol):
+    """Persistent state shared by every process serving one workspace."""
+
+    def cache_get(self, key: str) -> tuple[dict[str, Any], float] | None: ...
+
+    def cache_put(self, key: str, value: dict[str, Any], stored_at: float, ttl: int) -> None: ...
+
+    def reserve(self, buckets: Sequence[tuple[Bucket, int]], amount: int, ttl: int) -> int | None:
+        """Add `amount` to every bucket if each stays within its limit, atomically.
+
+        Returns None on success, else the index of the first bucket that would overflow
+        (and nothing is added)."""
+        ...
+
+    def release(self, buckets: Sequence[Bucket], amount: int) -> None:
+        """Give back `amount` (unused reservation) to every bucket."""
+        ...
+
+    def spent(self, bucket: Bucket) -> int: ...
+
+    def top(self, scope: str, n: int) -> list[tuple[str, int]]: ...
+
+    def add_recent(self, owner: str, entry: dict[str, Any], keep: int) -> None: ...
+
+    def recent(self, owner: str, n: int) -> list[dict[str, Any]]: ...
+
+    def claim_event(self, event_id: str, ttl: int) -> bool:
+        """True the first time `event_id` is seen (within `ttl` seconds), False after."""
+        ...
+
+    def stash(self, key: str, value: dict[str, Any], ttl: int) -> None: ...
+
+    def unstash(self, key: str) -> dict[str, Any] | None: ...
+
+    def ping(self) -> bool: ...
+
+    def close(self) -> None: ...

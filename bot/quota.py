@@ -1,0 +1,128 @@
+"""Quotas in matched parts: per user per UTC day, per workspace per calendar month.
+
+A lookup reserves its worst case (the sum of its `limit`s) before Nexar is called and
+settles to what Nexar actually returned afterwards; a failure refunds everything.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.ports import Bucket, Store
+
+TEAM_MEMBER = "*team*"
+_BUCKET_TTL = 40 * 86400
+
+
+@dataclass(frozen=True)
+class QuotaView:
+    user_spent: int
+    user_limit: int
+    team_spent: int
+    team_limit: int
+    user_resets: datetime
+    team_resets: datetime
+
+    @property
+    def user_left(self) -> int:
+        return max(self.user_limit - self.user_spent, 0)
+
+    @property
+    def team_left(self) -> int:
+        return max(self.team_limit - self.team_spent, 0)
+
+    @property
+    def left(self) -> int:
+        return min(self.user_left, self.team_left)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    buckets: tuple[Bucket, ...]
+    amount: int
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Not enough quota: `scope` is "user" or "team"; `left` what that scope still has."""
+
+    scope: str
+    needed: int
+    left: int
+    resets: datetime
+
+
+def _day_scope(team: str, now: datetime) -> str:
+    return f"{team}:day:{now:%Y-%m-%d}"
+
+
+def _month_scope(team: str, now: datetime) -> str:
+    return f"{team}:month:{now:%Y-%m}"
+
+
+def next_day(now: datetime) -> datetime:
+    return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_month(now: datetime) -> datetime:
+    first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return (first + timedelta(days=32)).replace(day=1)
+
+
+class QuotaLedger:
+    def __init__(
+        self, store: Store, user_daily: int, team_monthly: int, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store, self.user_daily, self.team_monthly, self.clock = store, user_daily, team_monthly, clock
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    def _buckets(self, team: str, user: str, now: datetime) -> tuple[tuple[Bucket, int], ...]:
+        """The user's day, the team's month, and the user's month (for the admins' view;
+        it can never bind before the team's month does)."""
+        return (
+            ((_day_scope(team, now), user), self.user_daily),
+            ((_month_scope(team, now), TEAM_MEMBER), self.team_monthly),
+            ((_month_scope(team, now), user), self.team_monthly),
+        )
+
+    def reserve(self, team: str, user: str, amount: int) -> Reservation | Refusal:
+        now = self._now()
+        buckets = self._buckets(team, user, now)
+        if amount <= 0:
+            return Reservation(tuple(b for b, _ in buckets), 0)
+        failed = self.store.reserve(buckets, amount, _BUCKET_TTL)
+        if failed is None:
+            return Reservation(tuple(b for b, _ in buckets), amount)
+        view = self.view(team, user)
+        if failed == 0:
+            return Refusal("user", amount, view.user_left, next_day(now))
+        return Refusal("team", amount, view.team_left, next_month(now))
+
+    def settle(self, reservation: Reservation, actual: int) -> None:
+        """Keep `actual` of the reservation and give back the rest."""
+        unused = reservation.amount - max(actual, 0)
+        if unused > 0:
+            self.store.release(reservation.buckets, unused)
+
+    def view(self, team: str, user: str) -> QuotaView:
+        now = self._now()
+        (user_bucket, _), (team_bucket, _), _ = self._buckets(team, user, now)
+        return QuotaView(
+            user_spent=self.store.spent(user_bucket),
+            user_limit=self.user_daily,
+            team_spent=self.store.spent(team_bucket),
+            team_limit=self.team_monthly,
+            user_resets=next_day(now),
+            team_resets=next_month(now),
+        )
+
+    def top_spenders(self, team: str, n: int = 10) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+        """(today's top spenders, this month's), each as (user, matched parts)."""
+        now = self._now()
+        month = [(m, s) for m, s in self.store.top(_month_scope(team, now), n + 1) if m != TEAM_MEMBER]
+        return self.store.top(_day_scope(team, now), n), month[:n]

@@ -1,0 +1,304 @@
+"""The lookup service: quota → cache → Nexar, returning outcomes (never Slack messages).
+
+Order of work for a lookup:
+1. answers still in the cache are free, even over quota;
+2. the misses are claimed through single-flight, so simultaneous identical questions
+   make one request;
+3. the leader reserves its worst case (one matched part per MPN: every query has
+   `limit: 1`), calls Nexar (one `supSearchMpn`, or `supMultiMatch` per 20 MPNs),
+   settles the reservation to the parts actually returned and caches the answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+
+from bot.cache import AnswerCache
+from bot.models import LineItem, LookupKey, Options, SearchResult
+from bot.nexar import MAX_MULTI_QUERIES
+from bot.parsing import Lookup
+from bot.ports import PartSource, SourceError, Store
+from bot.pricing import format_money, is_exact_match, rank_offers
+from bot.quota import QuotaLedger, QuotaView, Refusal
+from bot.singleflight import SingleFlight
+
+log = logging.getLogger(__name__)
+
+PARTS_PER_QUERY = 1
+RECENT_KEEP = 10
+FLIGHT_WAIT = 90.0
+NO_MATCH_TTL = 3600
+
+
+class StoreUnavailable(SourceError):
+    user_message = "partbot cannot reach its database right now, so it cannot count quota. Please try again shortly."
+
+
+@dataclass(frozen=True)
+class PartAnswer:
+    item: LineItem
+    result: SearchResult | None
+    error: str | None = None
+    fetched_at: float | None = None
+    from_cache: bool = False
+
+    @property
+    def exact(self) -> bool:
+        part = self.result.part if self.result else None
+        return part is not None and is_exact_match(self.item.mpn, part.mpn)
+
+
+@dataclass(frozen=True)
+class Answer:
+    answers: tuple[PartAnswer, ...]
+    options: Options
+    cost: int
+    quota: QuotaView | None
+    sample: bool
+    now: float
+    understood: str | None = None
+
+
+@dataclass(frozen=True)
+class OverQuota:
+    refusal: Refusal
+    items: tuple[LineItem, ...]
+    fits: int
+    sample: bool = False
+
+
+@dataclass(frozen=True)
+class Failed:
+    message: str
+    items: tuple[LineItem, ...] = ()
+
+
+Outcome = Answer | OverQuota | Failed
+
+
+@dataclass
+class _Resolved:
+    result: SearchResult | None
+    stored_at: float
+    from_cache: bool
+    error: SourceError | None = None
+
+
+class _LeaderRefused(Exception):
+    """The leader of a flight was over its own quota; followers try for themselves."""
+
+
+class _OverQuota(Exception):
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.scope)
+        self.refusal = refusal
+
+
+@dataclass
+class _Run:
+    team: str
+    user: str
+    cost: int = 0
+    progress: Callable[[int, int], None] | None = None
+    done: int = 0
+    total: int = 0
+    resolved: dict[str, _Resolved] = field(default_factory=dict)
+
+
+class LookupService:
+    def __init__(
+        self,
+        source: PartSource,
+        store: Store,
+        *,
+        cache_ttl: int,
+        user_daily: int,
+        team_monthly: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.source, self.store, self.clock = source, store, clock
+        self.cache = AnswerCache(store, cache_ttl, clock=clock)
+        self.ledger = QuotaLedger(store, user_daily, team_monthly, clock=clock)
+        self.flights: SingleFlight[_Resolved] = SingleFlight()
+
+    # public -------------------------------------------------------------------
+    def lookup(
+        self,
+        team: str,
+        user: str,
+        lookup: Lookup,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        record: bool = True,
+    ) -> Outcome:
+        """Answer every item of `lookup`. `progress(done, total)` follows Nexar batches."""
+        keys = [self._key(item.mpn, lookup.options) for item in lookup.items]
+        run = _Run(team, user, progress=progress)
+        try:
+            self._fetch(run, list({k.cache_key(): k for k in keys}.values()))
+        except _OverQuota as exc:
+            cached = sum(1 for k in {k.cache_key() for k in keys} if k in run.resolved)
+            fits = cached + exc.refusal.left // PARTS_PER_QUERY
+            return OverQuota(exc.refusal, lookup.items, min(fits, len(keys)), self.source.is_sample)
+        except StoreUnavailable as exc:
+            return Failed(exc.user_message, lookup.items)
+        answers = tuple(self._answer(item, run.resolved[key.cache_key()]) for item, key in zip(lookup.items, keys, strict=True))
+        errors = {a.error for a in answers}
+        if all(a.error for a in answers) and len(errors) == 1:
+            return Failed(answers[0].error or "", lookup.items)
+        quota = self._quota_view(team, user)
+        now = self.clock()
+        if record:
+            self._record(team, user, answers, lookup.options, now)
+        return Answer(answers, lookup.options, run.cost, quota, self.source.is_sample, now, lookup.understood)
+
+    def quota(self, team: str, user: str) -> QuotaView | None:
+        return self._quota_view(team, user)
+
+    def top_spenders(self, team: str) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+        return self.ledger.top_spenders(team)
+
+    def recent(self, team: str, user: str, n: int = RECENT_KEEP) -> list[dict[str, object]]:
+        try:
+            return self.store.recent(f"{team}:{user}", n)
+        except Exception:
+            log.exception("could not read recent lookups")
+            return []
+
+    # internals ----------------------------------------------------------------
+    @staticmethod
+    def _key(mpn: str, options: Options) -> LookupKey:
+        return LookupKey(mpn.strip().upper(), options.currency, options.country, options.all_sellers)
+
+    def _answer(self, item: LineItem, r: _Resolved) -> PartAnswer:
+        if r.error is not None:
+            return PartAnswer(item, None, r.error.user_message)
+        return PartAnswer(item, r.result, None, r.stored_at, r.from_cache)
+
+    def _quota_view(self, team: str, user: str) -> QuotaView | None:
+        try:
+            return self.ledger.view(team, user)
+        except Exception:
+            log.exception("could not read quota")
+            return None
+
+    def _fetch(self, run: _Run, keys: Sequence[LookupKey]) -> None:
+        pending = {k.cache_key(): k for k in keys}
+        run.total = len(pending)
+        for _ in range(5):
+            for ck in list(pending):
+                hit = self.cache.get(ck)
+                if hit is not None:
+                    run.resolved[ck] = _Resolved(hit[0], hit[1], True)
+                    del pending[ck]
+            if not pending:
+                return
+            mine, theirs = self.flights.claim(pending)
+            if mine:
+                self._lead(run, [pending[ck] for ck in mine])
+            for ck, future in theirs.items():
+                try:
+                    shared = future.result(timeout=FLIGHT_WAIT)
+                except _LeaderRefused:
+                    continue
+                except FutureTimeout:
+                    shared = _Resolved(None, self.clock(), False, SourceError("flight timed out"))
+                except SourceError as exc:
+                    shared = _Resolved(None, self.clock(), False, exc)
+                run.resolved[ck] = _Resolved(shared.result, shared.stored_at, True, shared.error)
+            for ck in list(pending):
+                if ck in run.resolved:
+                    del pending[ck]
+            if not pending:
+                return
+        raise StoreUnavailable("could not settle a lookup after several tries")
+
+    def _lead(self, run: _Run, keys: list[LookupKey]) -> None:
+        """Fetch `keys` (claimed by this thread); resolve or fail every one of their flights."""
+        todo: list[LookupKey] = []
+        for key in keys:
+            hit = self.cache.get(key.cache_key())
+            if hit is not None:
+                self._finish(run, key, _Resolved(hit[0], hit[1], True))
+            else:
+                todo.append(key)
+        if not todo:
+            return
+        amount = len(todo) * PARTS_PER_QUERY if self.source.billed else 0
+        try:
+            reservation = self.ledger.reserve(run.team, run.user, amount)
+        except Exception as exc:
+            log.exception("quota store failed")
+            self._fail_all(todo, _LeaderRefused())
+            raise StoreUnavailable(str(exc)) from exc
+        if isinstance(reservation, Refusal):
+            self._fail_all(todo, _LeaderRefused())
+            raise _OverQuota(reservation)
+        returned = 0
+        try:
+            for start in range(0, len(todo), MAX_MULTI_QUERIES):
+                chunk = todo[start : start + MAX_MULTI_QUERIES]
+                results = self._ask(chunk)
+                for key, res in zip(chunk, results, strict=True):
+                    now = self.clock()
+                    if isinstance(res, SourceError):
+                        self._finish(run, key, _Resolved(None, now, False, res))
+                        continue
+                    returned += 1 if res.part is not None else 0
+                    if res.part is None and len(todo) == 1:
+                        res = SearchResult(None, res.hits, self.source.suggest(key.mpn))
+                    self.cache.put(key.cache_key(), res, now)
+                    self._finish(run, key, _Resolved(res, now, False))
+                if run.progress is not None:
+                    run.progress(run.done, run.total)
+        except BaseException as exc:
+            self._fail_all(todo, exc if isinstance(exc, SourceError) else SourceError(repr(exc)))
+            raise
+        finally:
+            try:
+                self.ledger.settle(reservation, returned)
+            except Exception:
+                log.exception("could not settle a quota reservation of %d (kept %d)", reservation.amount, returned)
+            run.cost += returned
+
+    def _ask(self, chunk: list[LookupKey]) -> list[SearchResult | SourceError]:
+        """One Nexar request for `chunk`; a failure of the whole request fails every key."""
+        try:
+            if len(chunk) == 1:
+                return [self.source.search_mpn(chunk[0], PARTS_PER_QUERY)]
+            return self.source.multi_match(chunk, PARTS_PER_QUERY)
+        except SourceError as exc:
+            log.warning("Nexar lookup of %d part(s) failed: %s", len(chunk), exc)
+            return [exc] * len(chunk)
+
+    def _finish(self, run: _Run, key: LookupKey, resolved: _Resolved) -> None:
+        ck = key.cache_key()
+        run.resolved[ck] = resolved
+        run.done += 1
+        if resolved.error is not None:
+            self.flights.fail(ck, resolved.error)
+        else:
+            self.flights.resolve(ck, resolved)
+
+    def _fail_all(self, keys: Sequence[LookupKey], error: BaseException) -> None:
+        for key in keys:
+            self.flights.fail(key.cache_key(), error)
+
+    def _record(self, team: str, user: str, answers: Sequence[PartAnswer], options: Options, now: float) -> None:
+        try:
+            for a in answers:
+                entry: dict[str, object] = {"mpn": a.item.mpn, "qty": a.item.quantity, "at": now}
+                part = a.result.part if a.result else None
+                if part is not None:
+                    entry["found"] = part.mpn
+                    best = rank_offers(part, a.item.quantity, options.currency, options.all_sellers)
+                    if best and best[0].unit_price is not None:
+                        entry["price"] = format_money(best[0].unit_price, best[0].currency)
+                        entry["seller"] = best[0].seller.name
+                self.store.add_recent(f"{team}:{user}", entry, RECENT_KEEP)
+        except Exception:
+            log.exception("could not record recent lookups")

@@ -1,0 +1,159 @@
+"""Configuration, read once from a mapping into a frozen object.
+
+`Settings.from_mapping` takes any mapping (tests pass a dict); `load_settings` reads
+the process environment over a `.env` file. Every problem is collected and reported
+in one `ConfigError`, and secret values never appear in it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from dotenv import dotenv_values
+
+
+class ConfigError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "partbot cannot start; fix its configuration (environment or .env):\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str = "https://slack.com/api/"
+    nexar_client_id: str | None = field(default=None, repr=False)
+    nexar_client_secret: str | None = field(default=None, repr=False)
+    nexar_token_url: str = "https://identity.nexar.com/connect/token"
+    nexar_api_url: str = "https://api.nexar.com/graphql"
+    port: int = 3000
+    db_path: str = "partbot.sqlite3"
+    redis_url: str | None = field(default=None, repr=False)
+    cache_ttl: int = 21600
+    user_daily_parts: int = 25
+    team_monthly_parts: int = 1000
+    admins: frozenset[str] = frozenset()
+    offline: bool = False
+    slack_file_hosts: tuple[str, ...] = ("files.slack.com",)
+
+    @property
+    def uses_sample_catalog(self) -> bool:
+        return self.offline or not (self.nexar_client_id and self.nexar_client_secret)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never reach a log line or a Slack message."""
+        values = (
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.nexar_client_secret,
+        )
+        return tuple(v for v in values if v)
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str]) -> Settings:
+        problems: list[str] = []
+
+        def text(name: str) -> str | None:
+            value = env.get(name, "")
+            value = value.strip() if value else ""
+            return value or None
+
+        def integer(name: str, default: int, low: int, high: int) -> int:
+            raw = text(name)
+            if raw is None:
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                problems.append(f"{name} must be a whole number (got {raw[:20]!r})")
+                return default
+            if not low <= value <= high:
+                problems.append(f"{name} must be between {low} and {high} (got {value})")
+                return default
+            return value
+
+        def url(name: str, default: str) -> str:
+            raw = text(name) or default
+            parsed = urlparse(raw)
+            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+                problems.append(f"{name} must be an http(s) URL (got {raw[:60]!r})")
+            return raw
+
+        def token(name: str, prefix: str) -> str | None:
+            raw = text(name)
+            if raw is not None and not raw.startswith(prefix):
+                problems.append(f"{name} must start with {prefix!r} (value not shown)")
+            return raw
+
+        bot_token = token("SLACK_BOT_TOKEN", "xoxb-")
+        app_token = token("SLACK_APP_TOKEN", "xapp-")
+        client_id, client_secret = text("NEXAR_CLIENT_ID"), text("NEXAR_CLIENT_SECRET")
+        if bool(client_id) != bool(client_secret):
+            missing = "NEXAR_CLIENT_SECRET" if client_id else "NEXAR_CLIENT_ID"
+            problems.append(f"{missing} is missing: set both Nexar credentials, or neither for the sample catalog")
+        api_url = url("SLACK_API_URL", "https://slack.com/api/")
+        if not api_url.endswith("/"):
+            api_url += "/"
+        offline_raw = (text("PARTBOT_OFFLINE") or "0").lower()
+        if offline_raw not in ("0", "1", "true", "false", "yes", "no"):
+            problems.append(f"PARTBOT_OFFLINE must be 1 or 0 (got {offline_raw[:10]!r})")
+        admins = frozenset(a for a in re.split(r"[\s,]+", text("PARTBOT_ADMINS") or "") if a)
+        bad_admins = sorted(a for a in admins if not re.fullmatch(r"[UW][A-Z0-9]{2,}", a))
+        if bad_admins:
+            problems.append(f"PARTBOT_ADMINS must be Slack user IDs like U012ABC (not {', '.join(bad_admins)[:60]})")
+        redis_url = text("REDIS_URL")
+        if redis_url and urlparse(redis_url).scheme not in ("redis", "rediss", "unix"):
+            problems.append("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+        hosts = tuple(h for h in re.split(r"[\s,]+", text("PARTBOT_SLACK_FILE_HOSTS") or "files.slack.com") if h)
+        settings = cls(
+            slack_bot_token=bot_token,
+            slack_signing_secret=text("SLACK_SIGNING_SECRET"),
+            slack_app_token=app_token,
+            slack_api_url=api_url,
+            nexar_client_id=client_id,
+            nexar_client_secret=client_secret,
+            nexar_token_url=url("NEXAR_TOKEN_URL", "https://identity.nexar.com/connect/token"),
+            nexar_api_url=url("NEXAR_API_URL", "https://api.nexar.com/graphql"),
+            port=integer("PORT", 3000, 1, 65535),
+            db_path=text("PARTBOT_DB") or "partbot.sqlite3",
+            redis_url=redis_url,
+            cache_ttl=integer("PARTBOT_CACHE_TTL", 21600, 0, 30 * 86400),
+            user_daily_parts=integer("PARTBOT_USER_DAILY_PARTS", 25, 0, 1_000_000),
+            team_monthly_parts=integer("PARTBOT_TEAM_MONTHLY_PARTS", 1000, 0, 100_000_000),
+            admins=admins,
+            offline=offline_raw in ("1", "true", "yes"),
+            slack_file_hosts=hosts,
+        )
+        if problems:
+            raise ConfigError(problems)
+        return settings
+
+    def slack_problems(self, mode: str) -> list[str]:
+        """What is missing to talk to Slack in `mode` ("http" or "socket")."""
+        problems = []
+        if not self.slack_bot_token:
+            problems.append("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…, from OAuth & Permissions)")
+        if mode == "http" and not self.slack_signing_secret:
+            problems.append("SLACK_SIGNING_SECRET is not set (Basic Information → App Credentials)")
+        if mode == "socket" and not self.slack_app_token:
+            problems.append("SLACK_APP_TOKEN is not set (an app-level token, xapp-…, with connections:write)")
+        return problems
+
+
+def load_settings(env_file: str | Path = ".env") -> Settings:
+    """The process environment over the values of `env_file` (if it exists)."""
+    values: dict[str, str] = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    values.update(os.environ)
+    return Settings.from_mapping(values)
