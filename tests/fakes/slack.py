@@ -1,0 +1,763 @@
+"""A fake Slack: Web API, response_url endpoints, upload URLs and a private file host.
+
+Real HTTP on loopback, so the real slack_sdk / Bolt clients talk to it unchanged::
+
+    with FakeSlack() as fake:
+        client = WebClient(token=fake.bot_token, base_url=fake.api_url)
+        client.chat_postMessage(channel="C1", text="hi")
+        assert fake.calls_to("chat.postMessage")[0].args["text"] == "hi"
+
+Every request is recorded as a :class:`SlackCall` *before* it is answered, so a call
+is visible as soon as the client has its response.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesParser
+from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+__all__ = ["FAULT_KINDS", "FakeSlack", "SlackCall"]
+
+FAULT_KINDS = frozenset({"429", "500", "404", "invalid_auth", "error", "slow"})
+
+_TEAM_DOMAIN = "partbot-test"
+_BOT_ID = "B0001"
+_LOGIN_HTML = b"<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>"
+
+JsonDict = dict[str, Any]
+
+
+@dataclass
+class SlackCall:
+    """One request the fake received."""
+
+    # A Web API method, or "response_url", "upload", "file_download", "login", "unknown".
+    method: str
+    # JSON body or form fields; JSON-encoded form fields (blocks, files) stay strings.
+    args: dict[str, Any]
+    # Request headers, names in canonical case ("Content-Type", "Authorization").
+    headers: dict[str, str]
+    path: str
+    status: int  # HTTP status answered
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: bytes
+    content_type: str = "application/json; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(
+        cls, data: JsonDict, status: int = 200, headers: dict[str, str] | None = None
+    ) -> _Reply:
+        return cls(status, json.dumps(data).encode("utf-8"), headers=headers or {})
+
+    @classmethod
+    def text(
+        cls, text: str, status: int = 200, headers: dict[str, str] | None = None
+    ) -> _Reply:
+        return cls(
+            status, text.encode("utf-8"), "text/plain; charset=utf-8", headers or {}
+        )
+
+
+@dataclass
+class _Fault:
+    kind: str
+    kw: dict[str, Any]
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    fake: FakeSlack
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"  # keep-alive; every reply carries Content-Length
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the default per-request stderr logging."""
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _serve(self) -> None:
+        body = self._read_body()
+        headers = {_canonical(k): v for k, v in self.headers.items()}
+        try:
+            reply = self.server.fake._dispatch(self.command, self.path, headers, body)
+        except Exception as exc:  # noqa: BLE001 - a fake's bug answers 500, not a reset
+            reply = _Reply.text(f"FakeSlack error: {exc!r}", 500)
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+
+def _canonical(name: str) -> str:
+    """``content-type`` / ``Content-type`` -> ``Content-Type``."""
+    return "-".join(part.capitalize() for part in name.split("-"))
+
+
+def _header(headers: dict[str, str], name: str) -> str:
+    """A header's value from canonicalised ``headers``, or ""."""
+    return headers.get(_canonical(name), "")
+
+
+def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
+    """Form fields of a multipart body: text parts as str, file parts as bytes."""
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if not name or not isinstance(payload, bytes):
+            continue
+        fields[str(name)] = payload if part.get_filename() else payload.decode("utf-8")
+    return fields
+
+
+def _parse_args(headers: dict[str, str], query: str, body: bytes) -> dict[str, Any]:
+    """Query-string args overlaid with the body's (JSON, urlencoded or multipart)."""
+    args: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True))
+    content_type = _header(headers, "Content-Type").lower()
+    if not body:
+        return args
+    if content_type.startswith("application/json"):
+        parsed = json.loads(body)
+        if isinstance(parsed, dict):
+            args.update(parsed)
+    elif content_type.startswith("multipart/form-data"):
+        args.update(_parse_multipart(_header(headers, "Content-Type"), body))
+    else:
+        args.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    return args
+
+
+def _guess_type(name: str) -> tuple[str, str]:
+    """Slack-style (filetype, mimetype) from a file name."""
+    filetype = name.rsplit(".", 1)[-1].lower() if "." in name else "binary"
+    return filetype, mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def _maybe_json(value: Any) -> Any:
+    """Decode a JSON-encoded form field (blocks, view, files); leave other values alone."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+class FakeSlack:
+    """Fake Slack HTTP endpoints on 127.0.0.1, recording every request."""
+
+    def __init__(
+        self,
+        *,
+        bot_token: str = "xoxb-test-token",
+        team_id: str = "T0001",
+        bot_user_id: str = "UBOT",
+    ) -> None:
+        self.bot_token = bot_token
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._seq = 0  # ids and message timestamps; never reset, so they stay unique
+        self._calls: list[SlackCall] = []
+        self._faults: dict[str, deque[_Fault]] = {}
+        self._files: dict[str, JsonDict] = {}
+        self._contents: dict[str, bytes] = {}
+        self._pending_uploads: dict[str, JsonDict] = {}
+        self._uploads: dict[str, bytes] = {}
+        self._api: dict[str, Callable[[dict[str, Any]], JsonDict]] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.update": self._chat_update,
+            "chat.getPermalink": self._chat_get_permalink,
+            "views.publish": self._views_publish,
+            "files.info": self._files_info,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
+            "conversations.info": self._conversations_info,
+            "users.info": self._users_info,
+        }
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def start(self) -> Self:
+        """Bind an ephemeral port and serve from a daemon thread."""
+        if self._server is not None:
+            return self
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.fake = self
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-slack",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ---------------------------------------------------------------- addresses
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT`` (the fake must be started)."""
+        if self._server is None:
+            raise RuntimeError("FakeSlack is not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        """Web API base URL for ``WebClient(base_url=...)``; ends with ``/api/``."""
+        return self.base_url + "/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        """A response_url to put in slash-command or interaction payloads."""
+        return self.base_url + f"/response/{name}"
+
+    # ---------------------------------------------------------------- inspection
+
+    @property
+    def calls(self) -> list[SlackCall]:
+        """A snapshot of every request received, in order."""
+        with self._lock:
+            return list(self._calls)
+
+    def calls_to(self, method: str) -> list[SlackCall]:
+        """The recorded requests for ``method``."""
+        with self._lock:
+            return [c for c in self._calls if c.method == method]
+
+    def wait_for(
+        self, method: str, count: int = 1, timeout: float = 5.0
+    ) -> list[SlackCall]:
+        """Block until ``count`` calls of ``method`` arrived; raise AssertionError on timeout."""
+        with self._changed:
+
+            def enough() -> bool:
+                return sum(c.method == method for c in self._calls) >= count
+
+            if not self._changed.wait_for(enough, timeout=timeout):
+                seen = [f"{c.method} {c.status}" for c in self._calls]
+                raise AssertionError(
+                    f"expected {count} {method!r} call(s) within {timeout}s; saw {seen}"
+                )
+            return [c for c in self._calls if c.method == method]
+
+    @property
+    def uploads(self) -> dict[str, bytes]:
+        """file_id -> bytes received through the external upload flow (a snapshot)."""
+        with self._lock:
+            return dict(self._uploads)
+
+    @property
+    def file_fetches(self) -> int:
+        """Requests to the private file host, authorised or not."""
+        return len(self.calls_to("file_download"))
+
+    # ---------------------------------------------------------------- setup
+
+    def add_file(
+        self,
+        file_id: str,
+        name: str,
+        content: bytes,
+        *,
+        filetype: str = "csv",
+        mimetype: str = "text/csv",
+    ) -> JsonDict:
+        """Register a downloadable private file; returns its Slack file object."""
+        file_obj = self._file_object(
+            file_id, name, content, filetype=filetype, mimetype=mimetype
+        )
+        with self._lock:
+            self._files[file_id] = file_obj
+            self._contents[file_id] = content
+        return dict(file_obj)
+
+    def fail_next(self, method: str, kind: str, times: int = 1, **kw: Any) -> None:
+        """Make the next ``times`` requests for ``method`` fail as ``kind``.
+
+        ``method`` is a Web API method, "response_url", "upload" or "file_download".
+        Kinds: "429" (kw retry_after), "500", "404", "invalid_auth", "error" (kw error),
+        "slow" (kw seconds, then answers normally). kw ``error``/``status`` override the
+        error string and HTTP status of any kind.
+        """
+        if kind not in FAULT_KINDS:
+            raise ValueError(
+                f"unknown fault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}"
+            )
+        with self._lock:
+            queue = self._faults.setdefault(method, deque())
+            queue.extend(_Fault(kind, dict(kw)) for _ in range(times))
+
+    def reset(self) -> None:
+        """Forget calls, faults, files and uploads (ids and timestamps keep increasing)."""
+        with self._lock:
+            self._calls.clear()
+            self._faults.clear()
+            self._files.clear()
+            self._contents.clear()
+            self._pending_uploads.clear()
+            self._uploads.clear()
+
+    # ---------------------------------------------------------------- dispatch
+
+    def _dispatch(
+        self, verb: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> _Reply:
+        parts = urlsplit(raw_path)
+        method, args, handle = self._route(verb, parts.path, parts.query, headers, body)
+        fault = self._take_fault(method)
+        if fault is not None and fault.kind == "slow":
+            time.sleep(float(fault.kw.get("seconds", 2)))
+            fault = None
+        reply = self._fault_reply(method, fault) if fault is not None else handle()
+        with self._changed:
+            self._calls.append(
+                SlackCall(method, args, headers, parts.path, reply.status)
+            )
+            self._changed.notify_all()
+        return reply
+
+    def _route(
+        self, verb: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> tuple[str, dict[str, Any], Callable[[], _Reply]]:
+        """Name the endpoint, parse its args and pick the function that answers it."""
+        if path.startswith("/api/"):
+            method = unquote(path[len("/api/") :])
+            try:
+                args = _parse_args(headers, query, body)
+            except ValueError:
+                return (
+                    method,
+                    {},
+                    partial(_Reply.json, {"ok": False, "error": "invalid_json"}),
+                )
+            return method, args, partial(self._web_api, method, args, headers)
+        if path.startswith("/response/") and verb == "POST":
+            args = self._response_url_args(body)
+            return "response_url", args, partial(self._response_url, args)
+        if path.startswith("/upload/") and verb == "POST":
+            file_id = path[len("/upload/") :]
+            return (
+                "upload",
+                {"file_id": file_id, "size": len(body)},
+                partial(self._upload, file_id, headers, body),
+            )
+        if path.startswith("/files-pri/"):
+            file_id = self._file_id_from_path(path)
+            return (
+                "file_download",
+                {"file_id": file_id},
+                partial(self._download, file_id, headers),
+            )
+        if path == "/login":
+            return (
+                "login",
+                {},
+                partial(_Reply, 200, _LOGIN_HTML, "text/html; charset=utf-8"),
+            )
+        return "unknown", {"verb": verb}, partial(_Reply.text, "not found", 404)
+
+    def _take_fault(self, method: str) -> _Fault | None:
+        with self._lock:
+            queue = self._faults.get(method)
+            return queue.popleft() if queue else None
+
+    def _fault_reply(self, method: str, fault: _Fault) -> _Reply:
+        kind, kw = fault.kind, fault.kw
+        is_api = method not in ("response_url", "upload", "file_download")
+        headers: dict[str, str] = {}
+        if kind == "429":
+            status, error = 429, "ratelimited"
+            headers["Retry-After"] = str(kw.get("retry_after", 1))
+        elif kind == "500":
+            status, error = 500, "internal_error"
+        elif kind == "404":
+            status, error = (
+                404,
+                "expired_url" if method == "response_url" else "not_found",
+            )
+        elif kind == "invalid_auth":
+            if method == "file_download":
+                return self._login_redirect()
+            status, error = (200 if is_api else 403), "invalid_auth"
+        else:  # "error"
+            status, error = (200 if is_api else 400), "internal_error"
+        status = int(kw.get("status", status))
+        error = str(kw.get("error", error))
+        if is_api:
+            return _Reply.json({"ok": False, "error": error}, status, headers)
+        return _Reply.text(error, status, headers)
+
+    # ---------------------------------------------------------------- Web API
+
+    def _web_api(
+        self, method: str, args: dict[str, Any], headers: dict[str, str]
+    ) -> _Reply:
+        auth = _header(headers, "Authorization")
+        token = (
+            auth[len("Bearer ") :].strip()
+            if auth.startswith("Bearer ")
+            else str(args.get("token", ""))
+        )
+        if not token:
+            return _Reply.json({"ok": False, "error": "not_authed"})
+        if token != self.bot_token:
+            return _Reply.json({"ok": False, "error": "invalid_auth"})
+        handler = self._api.get(method)
+        return _Reply.json(handler(args) if handler is not None else {"ok": True})
+
+    def _next_seq(self) -> int:
+        with self._lock:
+            self._seq += 1
+            return self._seq
+
+    def _next_ts(self) -> str:
+        """Unique, increasing message timestamps: 1700000000.000100, 1700000000.000200, …"""
+        n = self._next_seq() - 1
+        return f"{1_700_000_000 + n // 9999}.{(n % 9999 + 1) * 100:06d}"
+
+    def _auth_test(self, args: dict[str, Any]) -> JsonDict:
+        return {
+            "ok": True,
+            "url": f"https://{_TEAM_DOMAIN}.slack.com/",
+            "team": "Partbot Test",
+            "user": "partbot",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": _BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    @staticmethod
+    def _message_error(args: dict[str, Any]) -> JsonDict | None:
+        if not args.get("channel"):
+            return {"ok": False, "error": "channel_not_found"}
+        if not (args.get("text") or args.get("blocks") or args.get("attachments")):
+            return {"ok": False, "error": "no_text"}
+        return None
+
+    def _chat_post_message(self, args: dict[str, Any]) -> JsonDict:
+        if (error := self._message_error(args)) is not None:
+            return error
+        ts = self._next_ts()
+        message: JsonDict = {
+            "type": "message",
+            "user": self.bot_user_id,
+            "bot_id": _BOT_ID,
+            "text": args.get("text", ""),
+            "blocks": _maybe_json(args.get("blocks", [])),
+            "ts": ts,
+        }
+        if args.get("thread_ts"):
+            message["thread_ts"] = args["thread_ts"]
+        return {"ok": True, "channel": args["channel"], "ts": ts, "message": message}
+
+    def _chat_post_ephemeral(self, args: dict[str, Any]) -> JsonDict:
+        if (error := self._message_error(args)) is not None:
+            return error
+        if not args.get("user"):
+            return {"ok": False, "error": "user_not_in_channel"}
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _chat_update(self, args: dict[str, Any]) -> JsonDict:
+        if not args.get("channel") or not args.get("ts"):
+            return {"ok": False, "error": "message_not_found"}
+        return {
+            "ok": True,
+            "channel": args["channel"],
+            "ts": args["ts"],
+            "text": args.get("text", ""),
+        }
+
+    def _chat_get_permalink(self, args: dict[str, Any]) -> JsonDict:
+        channel, ts = str(args.get("channel", "")), str(args.get("message_ts", ""))
+        if not channel or not ts:
+            return {"ok": False, "error": "message_not_found"}
+        permalink = f"https://{_TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        return {"ok": True, "channel": channel, "permalink": permalink}
+
+    def _views_publish(self, args: dict[str, Any]) -> JsonDict:
+        view = _maybe_json(args.get("view"))
+        if (
+            not args.get("user_id")
+            or not isinstance(view, dict)
+            or view.get("type") != "home"
+        ):
+            return {"ok": False, "error": "invalid_arguments"}
+        seq = self._next_seq()
+        return {
+            "ok": True,
+            "view": {
+                "id": f"V{seq:08d}",
+                "team_id": self.team_id,
+                "type": "home",
+                "blocks": view.get("blocks", []),
+                "private_metadata": view.get("private_metadata", ""),
+                "callback_id": view.get("callback_id", ""),
+                "hash": f"{int(time.time())}.{seq:08d}",
+                "app_id": "A0001",
+                "bot_id": _BOT_ID,
+            },
+        }
+
+    def _files_info(self, args: dict[str, Any]) -> JsonDict:
+        with self._lock:
+            file_obj = self._files.get(str(args.get("file", "")))
+        if file_obj is None:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "file": file_obj}
+
+    def _files_get_upload_url_external(self, args: dict[str, Any]) -> JsonDict:
+        filename, length = args.get("filename"), str(args.get("length", ""))
+        if not filename or not length.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F_UP{self._next_seq():06d}"
+        with self._lock:
+            self._pending_uploads[file_id] = {
+                "filename": str(filename),
+                "length": int(length),
+            }
+        return {
+            "ok": True,
+            "upload_url": self.base_url + f"/upload/{file_id}",
+            "file_id": file_id,
+        }
+
+    def _files_complete_upload_external(self, args: dict[str, Any]) -> JsonDict:
+        files = _maybe_json(args.get("files"))
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        completed: list[JsonDict] = []
+        with self._lock:
+            for item in files:
+                file_id = str(item.get("id", "")) if isinstance(item, dict) else ""
+                if file_id not in self._uploads:
+                    return {"ok": False, "error": "file_not_found"}
+                name = str(
+                    self._pending_uploads.get(file_id, {}).get("filename", file_id)
+                )
+                content = self._uploads[file_id]
+                filetype, mimetype = _guess_type(name)
+                title = str(item.get("title") or name)
+                file_obj = self._file_object(
+                    file_id,
+                    name,
+                    content,
+                    filetype=filetype,
+                    mimetype=mimetype,
+                    title=title,
+                )
+                self._files[file_id] = file_obj
+                self._contents[file_id] = content
+                completed.append(file_obj)
+        return {"ok": True, "files": completed}
+
+    def _conversations_info(self, args: dict[str, Any]) -> JsonDict:
+        channel = str(args.get("channel", ""))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        return {
+            "ok": True,
+            "channel": {
+                "id": channel,
+                "name": "general"
+                if channel == "C123"
+                else f"channel-{channel.lower()}",
+                "is_channel": channel.startswith("C"),
+                "is_group": channel.startswith("G"),
+                "is_im": channel.startswith("D"),
+                "is_private": channel.startswith(("G", "D")),
+                "is_archived": False,
+                "is_member": True,
+                "created": 1_600_000_000,
+                "creator": "U0ADMIN",
+                "context_team_id": self.team_id,
+            },
+        }
+
+    def _users_info(self, args: dict[str, Any]) -> JsonDict:
+        user = str(args.get("user", ""))
+        if not user:
+            return {"ok": False, "error": "user_not_found"}
+        is_bot = user == self.bot_user_id
+        name = "partbot" if is_bot else f"user-{user.lower()}"
+        real_name = "partbot" if is_bot else f"User {user}"
+        return {
+            "ok": True,
+            "user": {
+                "id": user,
+                "team_id": self.team_id,
+                "name": name,
+                "real_name": real_name,
+                "deleted": False,
+                "is_bot": is_bot,
+                "is_admin": False,
+                "tz": "Europe/Berlin",
+                "tz_label": "Central European Time",
+                "tz_offset": 3600,
+                "profile": {"display_name": name, "real_name": real_name},
+            },
+        }
+
+    # ---------------------------------------------------------------- other endpoints
+
+    @staticmethod
+    def _response_url_args(body: bytes) -> dict[str, Any]:
+        try:
+            parsed = json.loads(body or b"null")
+        except ValueError:
+            return {"_raw": body.decode("utf-8", "replace")}
+        return parsed if isinstance(parsed, dict) else {"_raw": parsed}
+
+    @staticmethod
+    def _response_url(args: dict[str, Any]) -> _Reply:
+        if "_raw" in args:
+            return _Reply.text("invalid_payload", 400)
+        if not (
+            args.get("text")
+            or args.get("blocks")
+            or args.get("attachments")
+            or args.get("delete_original")
+        ):
+            return _Reply.text("no_text", 400)
+        return _Reply(200, b"ok", "text/html")
+
+    def _upload(self, file_id: str, headers: dict[str, str], body: bytes) -> _Reply:
+        content = body
+        content_type = _header(headers, "Content-Type")
+        if content_type.lower().startswith("multipart/form-data"):
+            fields = _parse_multipart(content_type, body)
+            value = fields.get("file", fields.get("filename", b""))
+            content = value if isinstance(value, bytes) else value.encode("utf-8")
+        with self._lock:
+            if file_id not in self._pending_uploads:
+                return _Reply.text("not found", 404)
+            self._uploads[file_id] = content
+        return _Reply.text(f"OK - {len(content)}")
+
+    def _file_id_from_path(self, path: str) -> str:
+        """``/files-pri/T0001-F123/download/x.csv`` -> ``F123``."""
+        segment = path[len("/files-pri/") :].split("/", 1)[0]
+        prefix = f"{self.team_id}-"
+        return segment.removeprefix(prefix)
+
+    def _login_redirect(self) -> _Reply:
+        return _Reply(
+            302,
+            _LOGIN_HTML,
+            "text/html; charset=utf-8",
+            {"Location": self.base_url + "/login"},
+        )
+
+    def _download(self, file_id: str, headers: dict[str, str]) -> _Reply:
+        if _header(headers, "Authorization") != f"Bearer {self.bot_token}":
+            return self._login_redirect()
+        with self._lock:
+            content = self._contents.get(file_id)
+            file_obj = self._files.get(file_id, {})
+        if content is None:
+            return _Reply.text("file_not_found", 404)
+        return _Reply(
+            200, content, str(file_obj.get("mimetype", "application/octet-stream"))
+        )
+
+    def _file_object(
+        self,
+        file_id: str,
+        name: str,
+        content: bytes,
+        *,
+        filetype: str = "csv",
+        mimetype: str = "text/csv",
+        title: str | None = None,
+    ) -> JsonDict:
+        private = self.base_url + f"/files-pri/{self.team_id}-{file_id}"
+        return {
+            "id": file_id,
+            "created": 1_700_000_000,
+            "timestamp": 1_700_000_000,
+            "name": name,
+            "title": title or name,
+            "mimetype": mimetype,
+            "filetype": filetype,
+            "pretty_type": filetype.upper(),
+            "user": "U123",
+            "user_team": self.team_id,
+            "mode": "hosted",
+            "editable": False,
+            "is_external": False,
+            "is_public": False,
+            "size": len(content),
+            "url_private": f"{private}/{name}",
+            "url_private_download": f"{private}/download/{name}",
+        }
