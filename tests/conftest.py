@@ -166,7 +166,7 @@ class BotServer:
         self.app = build_app(self.core, "http")
         self.server = make_server("127.0.0.1", 0, make_wsgi(self.app, self.core.store), _ThreadingWSGIServer, _QuietHandler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         self.http = httpx.Client(base_url=self.url, timeout=10)
         self._n = 0

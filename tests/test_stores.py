@@ -1,0 +1,122 @@
+"""One contract, two backends: SQLite in a temp dir and a real redis-server."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import stat
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.ports import Store
+from bot.stores.redis import RedisStore
+from bot.stores.sqlite import SQLiteStore
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    s: Store
+    if request.param == "sqlite":
+        s = SQLiteStore(str(tmp_path / "store.sqlite3"))
+    else:
+        s = RedisStore(request.getfixturevalue("redis_url"))
+    yield s
+    s.close()
+
+
+def test_cache_round_trip_and_expiry(store: Store) -> None:
+    now = time.time()
+    store.cache_put("k", {"a": [1, 2]}, now, 60)
+    assert store.cache_get("k") == ({"a": [1, 2]}, pytest.approx(now))
+    store.cache_put("old", {"a": 1}, now - 120, 60)
+    assert store.cache_get("old") is None
+    assert store.cache_get("missing") is None
+
+
+def test_reserve_checks_every_bucket_atomically(store: Store) -> None:
+    day, month = ("T:day:1", "U1"), ("T:month:1", "*team*")
+    assert store.reserve([(day, 5), (month, 7)], 4, 100) is None
+    assert store.reserve([(day, 5), (month, 7)], 2, 100) == 0  # the day would overflow
+    assert store.spent(day) == 4 and store.spent(month) == 4
+    other = ("T:day:1", "U2")
+    assert store.reserve([(other, 5), (month, 7)], 4, 100) == 1  # the team month would overflow
+    assert store.spent(other) == 0 and store.spent(month) == 4
+    store.release([day, month], 3)
+    assert store.spent(day) == 1 and store.spent(month) == 1
+    store.release([day], 10)
+    assert store.spent(day) == 0
+
+
+def test_top_spenders(store: Store) -> None:
+    for user, n in (("U1", 3), ("U2", 9), ("U3", 1)):
+        store.reserve([(("T:day:1", user), 100)], n, 100)
+    assert store.top("T:day:1", 2) == [("U2", 9), ("U1", 3)]
+    assert store.top("T:day:2", 2) == []
+
+
+def test_recent_keeps_the_newest(store: Store) -> None:
+    for i in range(15):
+        store.add_recent("T:U1", {"mpn": f"P{i}"}, keep=10)
+    recent = store.recent("T:U1", 10)
+    assert [e["mpn"] for e in recent] == [f"P{i}" for i in range(14, 4, -1)]
+    assert store.recent("T:U2", 10) == []
+
+
+def test_claim_event_once(store: Store) -> None:
+    assert store.claim_event("Ev1", 60) is True
+    assert store.claim_event("Ev1", 60) is False
+    assert store.claim_event("Ev2", 60) is True
+
+
+def test_stash(store: Store) -> None:
+    store.stash("s1", {"text": "hi", "blocks": []}, 60)
+    assert store.unstash("s1") == {"text": "hi", "blocks": []}
+    assert store.unstash("nope") is None
+
+
+def test_fifty_threads_never_overspend(store: Store) -> None:
+    bucket = ("T:day:race", "U1")
+    wins: list[bool] = []
+    barrier = threading.Barrier(50)
+
+    def race() -> None:
+        barrier.wait()
+        wins.append(store.reserve([(bucket, 10)], 1, 100) is None)
+
+    threads = [threading.Thread(target=race) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wins.count(True) == 10
+    assert store.spent(bucket) == 10
+
+
+def _reserve_many(path: str, n: int, out: "multiprocessing.Queue[int]") -> None:
+    s = SQLiteStore(path)
+    out.put(sum(1 for _ in range(n) if s.reserve([(("T:day:proc", "U1"), 25)], 1, 100) is None))
+    s.close()
+
+
+def test_sqlite_quota_is_atomic_across_processes(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.sqlite3")
+    SQLiteStore(path).close()
+    ctx = multiprocessing.get_context("spawn")
+    out: multiprocessing.Queue[int] = ctx.Queue()
+    procs = [ctx.Process(target=_reserve_many, args=(path, 20, out)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert sum(out.get(timeout=5) for _ in procs) == 25
+    assert SQLiteStore(path).spent(("T:day:proc", "U1")) == 25
+
+
+def test_sqlite_file_is_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "private.sqlite3"
+    SQLiteStore(str(path)).close()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
