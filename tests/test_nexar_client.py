@@ -1,0 +1,165 @@
+"""The Nexar client against the fake Nexar over real HTTP, and its queries against the schema."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from graphql import build_schema, parse, validate
+
+from bot.models import LookupKey
+from bot.nexar import QUERIES, SEARCH_MPN, NexarClient
+from bot.ports import PartLimitExceeded, QueryRejected, SourceError, SourceUnavailable
+from tests.conftest import NEXAR_ID, NEXAR_SECRET
+from tests.fakes.nexar import FakeNexar
+from tests.shared import nexar_schema_errors
+
+
+class Sleeps(list[float]):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def client(fake_nexar: FakeNexar, sleeps: Sleeps) -> Iterator[NexarClient]:
+    c = NexarClient(NEXAR_ID, NEXAR_SECRET, token_url=fake_nexar.token_url, api_url=fake_nexar.api_url, timeout=1.0, sleep=sleeps)
+    yield c
+    c.close()
+
+
+KEY = LookupKey("AD7685ARM")
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_every_query_is_valid_against_nexars_published_schema(name: str) -> None:
+    assert nexar_schema_errors(QUERIES[name]) == []
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_every_query_is_valid_against_the_fakes_schema(name: str) -> None:
+    sdl = (Path(__file__).parent / "fakes" / "supply.graphql").read_text()
+    assert validate(build_schema(sdl), parse(QUERIES[name])) == []
+
+
+def test_search_parses_the_part(client: NexarClient, fake_nexar: FakeNexar) -> None:
+    result = client.search_mpn(KEY, 1)
+    assert result.part is not None and result.part.mpn == "AD7685ARM"
+    assert result.part.manufacturer == "Analog Devices"
+    assert result.hits >= 2
+    assert all(s.is_authorized and not s.is_broker for s in result.part.sellers)
+    assert result.part.sellers and result.part.sellers[0].offers[0].prices
+    assert fake_nexar.matched_parts_billed == 1
+    everyone = client.search_mpn(LookupKey("BC547B", all_sellers=True), 1)
+    assert everyone.part is not None and any(s.is_broker for s in everyone.part.sellers)
+
+
+def test_token_is_cached_and_renewed_before_expiry(fake_nexar: FakeNexar, sleeps: Sleeps) -> None:
+    now = [time.time()]
+    c = NexarClient(NEXAR_ID, NEXAR_SECRET, token_url=fake_nexar.token_url, api_url=fake_nexar.api_url, sleep=sleeps, clock=lambda: now[0])
+    for _ in range(3):
+        c.search_mpn(KEY, 1)
+    assert fake_nexar.token_requests == 1
+    now[0] += 86400 - 301
+    c.search_mpn(KEY, 1)
+    assert fake_nexar.token_requests == 1
+    now[0] += 2  # inside the last five minutes
+    c.search_mpn(KEY, 1)
+    assert fake_nexar.token_requests == 2
+    c.close()
+
+
+def test_expired_token_is_renewed_once_and_retried(client: NexarClient, fake_nexar: FakeNexar) -> None:
+    client.search_mpn(KEY, 1)
+    fake_nexar.expire_tokens()
+    assert client.search_mpn(KEY, 1).part is not None
+    assert fake_nexar.token_requests == 2
+    fake_nexar.fail_next("expired", times=2)
+    with pytest.raises(SourceError):
+        client.search_mpn(KEY, 1)
+    assert fake_nexar.token_requests == 3
+
+
+@pytest.mark.parametrize("kind", ["500", "502", "503", "disconnect", "timeout"])
+def test_transient_failures_are_retried(client: NexarClient, fake_nexar: FakeNexar, kind: str) -> None:
+    fake_nexar.fail_next(kind, times=2, seconds=2)
+    assert client.search_mpn(KEY, 1).part is not None
+    assert fake_nexar.matched_parts_billed == 1
+
+
+def test_429_waits_as_long_as_retry_after_says(client: NexarClient, fake_nexar: FakeNexar, sleeps: Sleeps) -> None:
+    fake_nexar.fail_next("429", retry_after=3)
+    assert client.search_mpn(KEY, 1).part is not None
+    assert sleeps == [3.0]
+
+
+def test_retries_are_bounded(client: NexarClient, fake_nexar: FakeNexar, sleeps: Sleeps) -> None:
+    fake_nexar.fail_next("500", times=10)
+    with pytest.raises(SourceUnavailable):
+        client.search_mpn(KEY, 1)
+    graphql_requests = [r for r in fake_nexar.requests]
+    assert len(graphql_requests) == 3 and len(sleeps) == 2
+    assert sleeps[1] > sleeps[0]
+
+
+def test_part_limit_is_explained_and_not_retried(client: NexarClient, fake_nexar: FakeNexar) -> None:
+    fake_nexar.fail_next("part_limit", times=5)
+    with pytest.raises(PartLimitExceeded) as err:
+        client.search_mpn(KEY, 1)
+    assert "used up its matched parts" in err.value.user_message
+    assert len(fake_nexar.requests) == 1
+
+
+def test_plan_part_limit_reached(client: NexarClient, fake_nexar: FakeNexar) -> None:
+    fake_nexar.part_limit = 1
+    client.search_mpn(KEY, 1)
+    with pytest.raises(PartLimitExceeded):
+        client.search_mpn(LookupKey("NE555DR"), 1)
+
+
+def test_graphql_errors_and_garbage(client: NexarClient, fake_nexar: FakeNexar) -> None:
+    fake_nexar.fail_next("graphql_error", message="Field 'x' is broken")
+    with pytest.raises(QueryRejected):
+        client.search_mpn(KEY, 1)
+    fake_nexar.fail_next("garbage")
+    with pytest.raises(SourceUnavailable):
+        client.search_mpn(KEY, 1)
+
+
+def test_bad_credentials_say_so(fake_nexar: FakeNexar, sleeps: Sleeps) -> None:
+    c = NexarClient(NEXAR_ID, "wrong", token_url=fake_nexar.token_url, api_url=fake_nexar.api_url, sleep=sleeps)
+    with pytest.raises(SourceError) as err:
+        c.search_mpn(KEY, 1)
+    assert "credentials were refused" in err.value.user_message
+    assert "wrong" not in str(err.value)
+
+
+def test_multi_match_keeps_each_querys_answer(client: NexarClient, fake_nexar: FakeNexar) -> None:
+    keys = [LookupKey("NE555DR"), LookupKey("FAIL-ME"), LookupKey("NOSUCHPART1"), LookupKey("LM358DR")]
+    results = client.multi_match(keys, 1)
+    assert [type(r).__name__ for r in results] == ["SearchResult", "QueryRejected", "SearchResult", "SearchResult"]
+    assert results[0].part.mpn == "NE555DR"  # type: ignore[union-attr]
+    assert results[2].part is None  # type: ignore[union-attr]
+    assert len(fake_nexar.requests) == 1
+    assert fake_nexar.matched_parts_billed == 2
+    req = fake_nexar.requests[0]
+    assert [q["reference"] for q in req.variables["queries"]] == ["0", "1", "2", "3"]
+    assert all(q["limit"] == 1 for q in req.variables["queries"])
+
+
+def test_user_text_travels_only_in_variables(client: NexarClient, fake_nexar: FakeNexar) -> None:
+    hostile = '") { __schema { types { name } } } #'
+    client.search_mpn(LookupKey(hostile), 1)
+    req = fake_nexar.requests[0]
+    assert req.query == SEARCH_MPN
+    assert req.variables["q"] == hostile
+
+
+def test_suggestions(client: NexarClient) -> None:
+    assert "AD7685ARM" in client.suggest("AD7685XYZ")
