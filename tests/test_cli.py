@@ -1,0 +1,170 @@
+"""The command line, run as real processes: ask, the no-config demo, config errors, serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.blockkit import assert_valid_message
+from tests.conftest import SIGNING_SECRET, bot_env, free_port
+from tests.fakes.nexar import FakeNexar
+from tests.fakes.signing import signed_headers, slash_command_body
+from tests.fakes.slack import FakeSlack
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_bot(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    full = {"PATH": os.environ.get("PATH", ""), "HOME": str(cwd), "PYTHONPATH": str(ROOT), **env}
+    return subprocess.run([sys.executable, "-m", "bot", *args], env=full, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def test_ask_json_with_no_configuration(tmp_path: Path) -> None:
+    out = run_bot(["ask", "--json", "AD7685ARM x100"], {}, tmp_path)
+    assert out.returncode == 0, out.stderr
+    message = json.loads(out.stdout)
+    assert_valid_message(message)
+    assert message["blocks"][0]["text"]["text"] == "AD7685ARM — Analog Devices"
+    assert "sample" in message["text"].lower()
+    assert "Sample data" in json.dumps(message["blocks"])
+
+
+def test_ask_prints_readably_for_a_terminal(tmp_path: Path) -> None:
+    out = run_bot(["ask", "LM358DR x100, NE555DR x50"], {}, tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Price check: 2 parts" in out.stdout and "Total:" in out.stdout
+    assert "{" not in out.stdout and "<http" not in out.stdout
+
+
+def test_run_without_slack_answers_a_sample_and_explains_setup(tmp_path: Path) -> None:
+    out = run_bot([], {}, tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "AD7685ARM — Analog Devices" in out.stdout
+    assert "manifest.yml" in out.stdout and "SLACK_BOT_TOKEN" in out.stdout and "NEXAR_CLIENT_ID" in out.stdout
+
+
+def test_bad_configuration_lists_every_problem_without_secrets(tmp_path: Path) -> None:
+    env = {
+        "SLACK_BOT_TOKEN": "not-a-token-SECRET123",
+        "PARTBOT_USER_DAILY_PARTS": "lots",
+        "NEXAR_CLIENT_ID": "abc",
+        "PORT": "99999",
+    }
+    out = run_bot(["serve"], env, tmp_path)
+    assert out.returncode == 2
+    for name in ("SLACK_BOT_TOKEN", "PARTBOT_USER_DAILY_PARTS", "NEXAR_CLIENT_SECRET", "PORT"):
+        assert name in out.stderr
+    assert "SECRET123" not in out.stderr + out.stdout
+    assert "Traceback" not in out.stderr
+
+
+def test_serve_needs_slack_credentials(tmp_path: Path) -> None:
+    out = run_bot(["serve"], {}, tmp_path)
+    assert out.returncode == 2
+    assert "SLACK_BOT_TOKEN" in out.stderr and "SLACK_SIGNING_SECRET" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_env_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("PARTBOT_USER_DAILY_PARTS=7\n")
+    out = run_bot(["ask", "usage"], {}, tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "0 of 7 matched parts used" in out.stdout
+
+
+# --- the production server, as a real process ----------------------------------------------
+
+
+class ServeProcess:
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.port = free_port()
+        full = {"PATH": os.environ.get("PATH", ""), "HOME": str(cwd), "PYTHONPATH": str(ROOT), **env}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--port", str(self.port)],
+            env=full, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("serve did not come up: " + (self.output() or ""))
+            time.sleep(0.1)
+
+    def command(self, text: str, slack: FakeSlack, name: str, user: str = "U123") -> httpx.Response:
+        body = slash_command_body(text, user_id=user, response_url=slack.response_url(name))
+        return httpx.post(self.url + "/slack/events", content=body, headers=signed_headers(SIGNING_SECRET, body), timeout=10)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def output(self) -> str:
+        self.kill()
+        return self.proc.stdout.read() if self.proc.stdout else ""
+
+
+@pytest.fixture
+def processes() -> Iterator[list[ServeProcess]]:
+    procs: list[ServeProcess] = []
+    yield procs
+    for p in procs:
+        p.kill()
+
+
+def responses(slack: FakeSlack, name: str) -> list[dict[str, object]]:
+    return [c.args for c in slack.calls_to("response_url") if c.path.endswith("/" + name)]
+
+
+def test_killed_server_restarts_with_quota_and_cache(tmp_path: Path, fake_nexar: FakeNexar, fake_slack: FakeSlack,
+                                                     processes: list[ServeProcess]) -> None:
+    env = bot_env(tmp_path, fake_nexar, fake_slack)
+    first = ServeProcess(env, tmp_path)
+    processes.append(first)
+    assert first.command("LM358DR x100, NE555DR", fake_slack, "a").status_code == 200
+    fake_slack.wait_for("response_url", 1)
+    first.kill()  # kill -9: no clean shutdown
+    second = ServeProcess(env, tmp_path)
+    processes.append(second)
+    usage = second.command("usage", fake_slack, "b").json()
+    assert "2 of 25 matched parts used" in json.dumps(usage)
+    second.command("NE555DR x10", fake_slack, "c")
+    fake_slack.wait_for("response_url", 2)
+    assert len(fake_nexar.requests) == 1, "the answer cached before the crash is reused"
+    assert "cost 0 matched parts" in json.dumps(responses(fake_slack, "c")[0])
+
+
+def test_two_processes_on_one_redis_share_cache_and_quota(tmp_path: Path, fake_nexar: FakeNexar, fake_slack: FakeSlack,
+                                                         redis_url: str, processes: list[ServeProcess]) -> None:
+    a = ServeProcess(bot_env(tmp_path / "a", fake_nexar, fake_slack, REDIS_URL=redis_url), tmp_path)
+    processes.append(a)
+    b = ServeProcess(bot_env(tmp_path / "b", fake_nexar, fake_slack, REDIS_URL=redis_url, PARTBOT_USER_DAILY_PARTS="2"), tmp_path)
+    processes.append(b)
+    a.command("AD7685ARM x250", fake_slack, "a1")
+    fake_slack.wait_for("response_url", 1)
+    b.command("AD7685ARM x10", fake_slack, "b1")
+    fake_slack.wait_for("response_url", 2)
+    assert len(fake_nexar.requests) == 1
+    assert "cost 0 matched parts" in json.dumps(responses(fake_slack, "b1")[0])
+    a.command("LM358DR", fake_slack, "a2")
+    fake_slack.wait_for("response_url", 3)
+    usage = b.command("usage", fake_slack, "b2").json()
+    assert "2 of 2 matched parts used" in json.dumps(usage)
+    b.command("NE555DR", fake_slack, "b3")
+    fake_slack.wait_for("response_url", 4)
+    assert "You have 0 matched parts left today" in json.dumps(responses(fake_slack, "b3")[0])
+    assert len(fake_nexar.requests) == 2
