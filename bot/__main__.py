@@ -27,9 +27,8 @@ Ask anything from the terminal: python -m bot ask "LM358 x100, NE555 x50"
 
 def _ask(settings: Settings, text: str, user: str, team: str, as_json: bool) -> int:
     from bot.app import build_core
-    from bot.parsing import Lookup, parse_command
+    from bot.parsing import Help, Invalid, Lookup, parse_command
     from bot.render import render_help, render_invalid, render_outcome, render_terminal, render_usage
-    from bot.parsing import Help, Invalid
 
     core = build_core(settings)
     try:
@@ -76,7 +75,7 @@ def _socket(settings: Settings) -> int:
     core = build_core(settings)
     app = build_app(core, "socket")
     logging.getLogger(__name__).info("partbot connected in Socket Mode%s", " (sample catalog)" if core.source.is_sample else "")
-    SocketModeHandler(app, settings.slack_app_token).start()
+    SocketModeHandler(app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
     return 0
 
 

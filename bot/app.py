@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltError
@@ -107,7 +108,7 @@ def build_app(core: Core, mode: str = "http") -> App:
     )
 
     @app.middleware
-    def drop_redeliveries(body: dict, next: object, logger: logging.Logger) -> BoltResponse | None:  # noqa: A002
+    def drop_redeliveries(body: dict[str, Any], next: object, logger: logging.Logger) -> BoltResponse | None:
         """Slack redelivers events it thinks were missed (X-Slack-Retry-Num); answer each once."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:

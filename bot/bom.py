@@ -20,9 +20,25 @@ MAX_BOM_LINES = 500
 _HEADER_SCAN = 10
 
 _MPN_HEADERS = {
-    "mpn", "mfrpn", "mfgpn", "mfrpart", "mfgpart", "mfrpartno", "mfgpartno", "mfrpartnumber",
-    "mfgpartnumber", "manufacturerpartnumber", "manufacturerpn", "manufacturerpartno",
-    "partnumber", "partno", "pn", "part", "partnum", "mfrnumber", "manufacturerpart",
+    "mpn",
+    "mfrpn",
+    "mfgpn",
+    "mfrpart",
+    "mfgpart",
+    "mfrpartno",
+    "mfgpartno",
+    "mfrpartnumber",
+    "mfgpartnumber",
+    "manufacturerpartnumber",
+    "manufacturerpn",
+    "manufacturerpartno",
+    "partnumber",
+    "partno",
+    "pn",
+    "part",
+    "partnum",
+    "mfrnumber",
+    "manufacturerpart",
 }
 _QTY_HEADERS = {"qty", "quantity", "qtyperboard", "qtyper", "count", "amount", "pcs", "quantityperboard", "qtytotal", "totalqty"}
 _PREFERRED_MPN = ("mpn", "manufacturerpartnumber", "mfrpartnumber", "mfrpart", "mfrpn", "mfgpartnumber", "mfgpn")
@@ -122,7 +138,9 @@ def read_bom(data: bytes, *, max_lines: int = MAX_BOM_LINES) -> Bom | BomError:
     body = rows[start + 1 :]
     data_rows = [(start + 2 + k, r) for k, r in enumerate(body) if any(c.strip() for c in r)]
     if len(data_rows) > max_lines:
-        return BomError(f"that BOM has {len(data_rows):,} lines; partbot prices at most {max_lines:,} at a time. Split it into smaller files")
+        return BomError(
+            f"that BOM has {len(data_rows):,} lines; partbot prices at most {max_lines:,} at a time. Split it into smaller files"
+        )
     lines: list[BomLine] = []
     problems: list[str] = []
     blank = 0
@@ -143,7 +161,9 @@ def read_bom(data: bytes, *, max_lines: int = MAX_BOM_LINES) -> Bom | BomError:
             continue
         lines.append(BomLine(row_no, LineItem(mpn, qty)))
     header = rows[start]
-    return Bom(tuple(lines), tuple(problems), header[mpn_col].strip(), header[qty_col].strip() if qty_col is not None else None, blank)
+    return Bom(
+        tuple(lines), tuple(problems), header[mpn_col].strip(), header[qty_col].strip() if qty_col is not None else None, blank
+    )
 
 
 def bom_csv(header: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:

@@ -63,9 +63,7 @@ class SampleCatalog:
         for s in part.sellers:
             if not key.all_sellers and (not s.is_authorized or s.is_broker):
                 continue
-            offers = tuple(
-                replace(o, prices=tuple(self._convert(p, key.currency, rate) for p in o.prices)) for o in s.offers
-            )
+            offers = tuple(replace(o, prices=tuple(self._convert(p, key.currency, rate) for p in o.prices)) for o in s.offers)
             sellers.append(replace(s, offers=offers))
         return replace(part, sellers=tuple(sellers))
 

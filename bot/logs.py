@@ -32,9 +32,9 @@ def setup_logging(secrets: Iterable[str], level: int = logging.INFO) -> None:
     """Log to stderr; every handler of the root logger redacts `secrets`."""
     root = logging.getLogger()
     if not root.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
+        stream = logging.StreamHandler()
+        stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(stream)
     root.setLevel(level)
     redact = RedactSecrets(secrets)
     for handler in root.handlers:

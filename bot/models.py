@@ -7,7 +7,7 @@ shared between threads and compared in tests.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 # Nexar's inventoryLevel codes below zero.
@@ -17,7 +17,7 @@ UNKNOWN = -3
 RFQ = -4
 
 
-class Lifecycle(str, Enum):
+class Lifecycle(StrEnum):
     NEW = "New"
     PRODUCTION = "Production"
     NRND = "NRND"
@@ -94,8 +94,7 @@ class SearchResult:
                     **{
                         **s,
                         "offers": tuple(
-                            Offer(**{**o, "prices": tuple(PricePoint(**p) for p in o["prices"])})
-                            for o in s["offers"]
+                            Offer(**{**o, "prices": tuple(PricePoint(**p) for p in o["prices"])}) for o in s["offers"]
                         ),
                     }
                 )

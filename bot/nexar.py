@@ -257,7 +257,9 @@ class NexarClient:
             return self._post(query, variables, self._fresh_token(stale=token))
         except _Expired as exc:
             log.error("Nexar rejected a freshly issued token")
-            raise SourceError("token rejected twice", "Nexar keeps rejecting partbot's token. An admin should check the Nexar app.") from exc
+            raise SourceError(
+                "token rejected twice", "Nexar keeps rejecting partbot's token. An admin should check the Nexar app."
+            ) from exc
 
     def _post(self, query: str, variables: dict[str, Any], token: str) -> dict[str, Any]:
         resp = self._send(
@@ -325,9 +327,7 @@ class NexarClient:
                 out[int(ref)] = QueryRejected(str(match["error"]), "Nexar could not look up this part.")
                 continue
             parts = match.get("parts") or []
-            out[int(ref)] = SearchResult(
-                part=parse_part(parts[0]) if parts else None, hits=int(match.get("hits") or 0)
-            )
+            out[int(ref)] = SearchResult(part=parse_part(parts[0]) if parts else None, hits=int(match.get("hits") or 0))
         return out
 
     def suggest(self, text: str) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from bot.codes import COUNTRIES, CURRENCIES
 from bot.models import LineItem, Options
@@ -36,7 +36,7 @@ class Usage:
 @dataclass(frozen=True)
 class Lookup:
     items: tuple[LineItem, ...]
-    options: Options = Options()
+    options: Options = field(default_factory=Options)
     understood: str | None = None
 
 
@@ -58,7 +58,7 @@ def _has_control(text: str) -> bool:
     return any(unicodedata.category(c) in ("Cc", "Cf") and c not in "\n\t\r" for c in text)
 
 
-def _parse_quantity(token: str) -> int | None | str:
+def _parse_quantity(token: str) -> int | str | None:
     """An int, None when the token is not a quantity, or a string saying what is wrong."""
     m = _QTY_RE.match(token)
     if not m:
@@ -106,7 +106,7 @@ def _take_options(tokens: list[str]) -> tuple[list[str], Options] | Invalid:
         if name in ("all", "public"):
             if value is not None:
                 return Invalid(f"`--{name}` takes no value")
-            opts = replace(opts, **({"all_sellers": True} if name == "all" else {"public": True}))
+            opts = replace(opts, all_sellers=True) if name == "all" else replace(opts, public=True)
             i += 1
             continue
         if name not in ("currency", "country"):
@@ -146,7 +146,10 @@ def _parse_item(chunk: str) -> LineItem | Invalid:
         return Invalid(f"I read `{_clip(mpn)}` as the part number but not `{_clip(' '.join(rest))}`")
     qty = _parse_quantity(rest[0])
     if qty is None:
-        return Invalid(f"`{_clip(rest[0])}` is not a quantity for `{_clip(mpn)}`", "Quantities look like `x250`, `250`, `qty=250` or `x2.5k`.")
+        return Invalid(
+            f"`{_clip(rest[0])}` is not a quantity for `{_clip(mpn)}`",
+            "Quantities look like `x250`, `250`, `qty=250` or `x2.5k`.",
+        )
     if isinstance(qty, str):
         return Invalid(qty, "Quantities look like `x250`, `250`, `qty=250` or `x2.5k`.")
     return LineItem(mpn, qty)

@@ -73,9 +73,7 @@ def next_month(now: datetime) -> datetime:
 
 
 class QuotaLedger:
-    def __init__(
-        self, store: Store, user_daily: int, team_monthly: int, *, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, store: Store, user_daily: int, team_monthly: int, *, clock: Callable[[], float] = time.time) -> None:
         self.store, self.user_daily, self.team_monthly, self.clock = store, user_daily, team_monthly, clock
 
     def _now(self) -> datetime:

@@ -116,8 +116,7 @@ def _quota_text(quota: QuotaView | None) -> str:
     if quota is None:
         return ""
     return (
-        f"you have {quota.user_left:,}/{quota.user_limit:,} left today · "
-        f"team {quota.team_left:,}/{quota.team_limit:,} this month"
+        f"you have {quota.user_left:,}/{quota.user_limit:,} left today · team {quota.team_left:,}/{quota.team_limit:,} this month"
     )
 
 
@@ -125,11 +124,7 @@ def footer(answer: Answer) -> Block:
     ages = [age_text(a.fetched_at, answer.now, a.from_cache) for a in answer.answers if a.fetched_at]
     oldest = max(ages, key=lambda t: (t.startswith("cached"), t)) if ages else ""
     source = "data: partbot sample catalog" if answer.sample else "data: Nexar/Octopart"
-    cost = (
-        "no matched parts billed (sample data)"
-        if answer.sample
-        else f"this answer cost {plural(answer.cost, 'matched part')}"
-    )
+    cost = "no matched parts billed (sample data)" if answer.sample else f"this answer cost {plural(answer.cost, 'matched part')}"
     parts = [answer.options.currency, source]
     if oldest:
         parts.append(oldest)
@@ -160,7 +155,11 @@ def _breaks_text(p: PricedOffer) -> str:
             idx = i
     shown = p.breaks[max(0, idx - 2) : idx + 3]
     return "Breaks: " + " · ".join(
-        (f"*{b.quantity:,}+ {format_money(b.price, b.currency)}*" if i + max(0, idx - 2) == idx else f"{b.quantity:,}+ {format_money(b.price, b.currency)}")
+        (
+            f"*{b.quantity:,}+ {format_money(b.price, b.currency)}*"
+            if i + max(0, idx - 2) == idx
+            else f"{b.quantity:,}+ {format_money(b.price, b.currency)}"
+        )
         for i, b in enumerate(shown)
     )
 
@@ -248,7 +247,11 @@ def render_single(answer: Answer, a: PartAnswer, *, actions: Block | None = None
     if not a.exact:
         blocks.append(section(f":mag: No exact match for `{escape(clip(item.mpn, 40))}`; this is the *closest match*."))
     if part.lifecycle.is_warning:
-        blocks.append(section(f":warning: *Lifecycle: {escape(part.lifecycle_text or part.lifecycle.value)}*. Check availability and alternatives before designing it in."))
+        blocks.append(
+            section(
+                f":warning: *Lifecycle: {escape(part.lifecycle_text or part.lifecycle.value)}*. Check availability and alternatives before designing it in."
+            )
+        )
     blocks.append(_part_summary(part, a.result.hits if a.result else 1))
     blocks.append(divider())
     ranked = rank_offers(part, item.quantity, opts.currency, opts.all_sellers)
@@ -256,7 +259,12 @@ def render_single(answer: Answer, a: PartAnswer, *, actions: Block | None = None
     unstocked = [p for p in ranked if not is_stocked(p)]
     scope = "all sellers" if opts.all_sellers else "authorized sellers"
     if not ranked:
-        blocks.append(section(f"*No {scope} list this part.*" + ("" if opts.all_sellers else " Try `--all` to include other sellers and brokers.")))
+        blocks.append(
+            section(
+                f"*No {scope} list this part.*"
+                + ("" if opts.all_sellers else " Try `--all` to include other sellers and brokers.")
+            )
+        )
     else:
         blocks.append(section(f"*{scope.capitalize()} for {item.quantity:,} pcs* · cheapest with stock first"))
         for p in stocked[:SELLERS_SHOWN]:
@@ -395,7 +403,15 @@ def render_multi(answer: Answer, *, actions: Block | None = None) -> Message:
         {
             "type": "table",
             "rows": table_rows[:100],
-            "column_settings": [None, {"align": "right"}, None, {"align": "right"}, {"align": "right"}, {"align": "right"}, {"is_wrapped": True}],
+            "column_settings": [
+                None,
+                {"align": "right"},
+                None,
+                {"align": "right"},
+                {"align": "right"},
+                {"align": "right"},
+                {"is_wrapped": True},
+            ],
         }
     )
     summary = f"*Total: {format_total(total, currency)}* for {plural(priced, 'line')} priced"
@@ -406,15 +422,20 @@ def render_multi(answer: Answer, *, actions: Block | None = None) -> Message:
     if actions:
         blocks.append(actions)
     blocks.append(footer(answer))
-    text = f"Price check of {plural(len(rows), 'part')}: total {format_total(total, currency)} for {plural(priced, 'line')} priced" + (
-        "; " + "; ".join(f"{r.answer.item.mpn}: {r.status}" for r in problems[:10]) if problems else ""
+    text = (
+        f"Price check of {plural(len(rows), 'part')}: total {format_total(total, currency)} for {plural(priced, 'line')} priced"
+        + ("; " + "; ".join(f"{r.answer.item.mpn}: {r.status}" for r in problems[:10]) if problems else "")
     )
     return Message(clip(("[sample data] " if answer.sample else "") + text, MAX_TEXT), _limit_blocks(blocks))
 
 
 def render_answer(answer: Answer, *, share_value: str | None = None, shared_by: str | None = None) -> Message:
     actions = share_actions(share_value) if share_value else None
-    msg = render_multi(answer, actions=actions) if len(answer.answers) > 1 else render_single(answer, answer.answers[0], actions=actions)
+    msg = (
+        render_multi(answer, actions=actions)
+        if len(answer.answers) > 1
+        else render_single(answer, answer.answers[0], actions=actions)
+    )
     if shared_by:
         msg = Message(msg.text, [context(f":loudspeaker: Shared by <@{shared_by}>"), *msg.blocks][:MAX_BLOCKS])
     return msg
@@ -466,7 +487,9 @@ def render_help(command: str = "/part") -> Message:
             "_@partbot what would 500 pcs of NE555DR cost us?_\n"
             "*A whole BOM*: share a CSV with MPN and quantity columns in a message that mentions @partbot."
         ),
-        context("Answers are private unless you add `--public`. Lookups cost matched parts from the team's Nexar plan; repeated questions are answered from the cache for free."),
+        context(
+            "Answers are private unless you add `--public`. Lookups cost matched parts from the team's Nexar plan; repeated questions are answered from the cache for free."
+        ),
     ]
     return Message(f"Usage: {command} MPN [xQTY] [--all] [--currency EUR] [--country DE] [--public]", blocks)
 
@@ -475,7 +498,10 @@ def render_invalid(invalid: Invalid) -> Message:
     text = f"Sorry, I could not read that: {invalid.problem}. {invalid.hint}"
     return Message(
         clip(text, MAX_TEXT),
-        [section(f":warning: I could not read that: {clip(invalid.problem, 1000)}.\n{clip(invalid.hint, 1000)}"), context("Nothing was looked up and nothing was billed. `/part help` shows examples.")],
+        [
+            section(f":warning: I could not read that: {clip(invalid.problem, 1000)}.\n{clip(invalid.hint, 1000)}"),
+            context("Nothing was looked up and nothing was billed. `/part help` shows examples."),
+        ],
     )
 
 
@@ -505,7 +531,10 @@ def render_failed(failed: Failed) -> Message:
     lines = [f":warning: {escape(failed.message)}"]
     if asked:
         lines.append(f"_Asked: {escape(clip(asked, 200))}_")
-    return Message(clip(f"Sorry — {failed.message}", MAX_TEXT), [section("\n".join(lines)), context("No matched parts were billed for this.")])
+    return Message(
+        clip(f"Sorry — {failed.message}", MAX_TEXT),
+        [section("\n".join(lines)), context("No matched parts were billed for this.")],
+    )
 
 
 def render_error() -> Message:
@@ -513,7 +542,9 @@ def render_error() -> Message:
     return Message(text, [section(f":warning: {text}")])
 
 
-def render_usage(quota: QuotaView | None, *, sample: bool, top: tuple[list[tuple[str, int]], list[tuple[str, int]]] | None = None) -> Message:
+def render_usage(
+    quota: QuotaView | None, *, sample: bool, top: tuple[list[tuple[str, int]], list[tuple[str, int]]] | None = None
+) -> Message:
     if quota is None:
         return render_failed(Failed("partbot cannot read its quota ledger right now."))
     lines = [
@@ -524,20 +555,31 @@ def render_usage(quota: QuotaView | None, *, sample: bool, top: tuple[list[tuple
     if top is not None:
         today, month = top
         fields = [
-            {"type": "mrkdwn", "text": clip("*Top today*\n" + ("\n".join(f"<@{u}> {n:,}" for u, n in today) or "_nobody yet_"), MAX_FIELD)},
-            {"type": "mrkdwn", "text": clip("*Top this month*\n" + ("\n".join(f"<@{u}> {n:,}" for u, n in month) or "_nobody yet_"), MAX_FIELD)},
+            {
+                "type": "mrkdwn",
+                "text": clip("*Top today*\n" + ("\n".join(f"<@{u}> {n:,}" for u, n in today) or "_nobody yet_"), MAX_FIELD),
+            },
+            {
+                "type": "mrkdwn",
+                "text": clip("*Top this month*\n" + ("\n".join(f"<@{u}> {n:,}" for u, n in month) or "_nobody yet_"), MAX_FIELD),
+            },
         ]
         blocks.append({"type": "section", "fields": fields})
     note = "Cache hits are free. A lookup costs one matched part per part Nexar returns."
     if sample:
         note = "Running on the bundled sample catalog: lookups are not billed. " + note
     blocks.append(context(note))
-    text = f"You: {quota.user_spent}/{quota.user_limit} matched parts today. Team: {quota.team_spent}/{quota.team_limit} this month."
+    text = (
+        f"You: {quota.user_spent}/{quota.user_limit} matched parts today. Team: {quota.team_spent}/{quota.team_limit} this month."
+    )
     return Message(text, blocks)
 
 
 def render_home(recent: Sequence[dict[str, Any]], quota: QuotaView | None, *, sample: bool) -> dict[str, Any]:
-    blocks: list[Block] = [header("partbot"), section("Ask about any electronic part: `/part AD7685ARM x250` anywhere, or `@partbot` in a thread.")]
+    blocks: list[Block] = [
+        header("partbot"),
+        section("Ask about any electronic part: `/part AD7685ARM x250` anywhere, or `@partbot` in a thread."),
+    ]
     if sample:
         blocks.append(context(SAMPLE_NOTE))
     blocks.append(divider())
@@ -625,10 +667,7 @@ def render_terminal(message: Message) -> str:
 
 
 def render_bom_progress(name: str, done: int, total: int) -> Message:
-    if total <= 0:
-        text = f"Reading {name}…"
-    else:
-        text = f"Pricing {name}: {done:,} of {total:,} distinct parts looked up…"
+    text = f"Reading {name}…" if total <= 0 else f"Pricing {name}: {done:,} of {total:,} distinct parts looked up…"
     return Message(text, [section(f":hourglass_flowing_sand: {escape(clip(text, 500))}")])
 
 
@@ -636,7 +675,10 @@ def render_bom_error(name: str, problem: str) -> Message:
     text = f"I could not price {name}: {problem}."
     return Message(
         clip(text, MAX_TEXT),
-        [section(f":warning: I could not price *{escape(clip(name, 100))}*: {escape(clip(problem, 2000))}."), context("Nothing was looked up and nothing was billed.")],
+        [
+            section(f":warning: I could not price *{escape(clip(name, 100))}*: {escape(clip(problem, 2000))}."),
+            context("Nothing was looked up and nothing was billed."),
+        ],
     )
 
 
@@ -676,12 +718,22 @@ def render_bom_summary(answer: Answer, bom: Bom, name: str) -> Message:
             more = len(items) - 15
             blocks.append(section(f"*{title}*\n{body}" + (f"\n_and {more} more in the CSV_" if more > 0 else "")))
 
-    listing("Not found", not_found, lambda r: f"`{escape(r.answer.item.mpn)}`" + (f" — {escape(r.status)}" if r.status != "not found" else ""))
+    listing(
+        "Not found",
+        not_found,
+        lambda r: f"`{escape(r.answer.item.mpn)}`" + (f" — {escape(r.status)}" if r.status != "not found" else ""),
+    )
     listing(
         "Too little stock",
         short,
-        lambda r: f"`{escape(r.answer.item.mpn)}` × {r.answer.item.quantity:,}"
-        + (f": best stock {stock_label(r.best.offer.inventory_level)} at {escape(r.best.seller.name)}" if r.best else ": no seller has stock"),
+        lambda r: (
+            f"`{escape(r.answer.item.mpn)}` × {r.answer.item.quantity:,}"
+            + (
+                f": best stock {stock_label(r.best.offer.inventory_level)} at {escape(r.best.seller.name)}"
+                if r.best
+                else ": no seller has stock"
+            )
+        ),
     )
     listing(
         "Lifecycle warnings",
@@ -690,7 +742,12 @@ def render_bom_summary(answer: Answer, bom: Bom, name: str) -> Message:
     )
     if bom.problems:
         body = "\n".join(f"• {escape(p)}" for p in bom.problems[:10])
-        blocks.append(section(f"*Lines I could not read* (not looked up, not billed)\n{body}" + (f"\n_and {len(bom.problems) - 10} more_" if len(bom.problems) > 10 else "")))
+        blocks.append(
+            section(
+                f"*Lines I could not read* (not looked up, not billed)\n{body}"
+                + (f"\n_and {len(bom.problems) - 10} more_" if len(bom.problems) > 10 else "")
+            )
+        )
     blocks.append(footer(answer))
     text = (
         f"BOM {name}: {priced} of {len(rows)} lines priced, total {format_total(total, currency)}; "
@@ -701,8 +758,20 @@ def render_bom_summary(answer: Answer, bom: Bom, name: str) -> Message:
 
 
 BOM_CSV_HEADER = (
-    "line", "mpn_asked", "qty", "mpn_found", "manufacturer", "lifecycle", "best_seller", "seller_stock",
-    "unit_price", "currency", "priced_qty", "extended_price", "status", "octopart_url",
+    "line",
+    "mpn_asked",
+    "qty",
+    "mpn_found",
+    "manufacturer",
+    "lifecycle",
+    "best_seller",
+    "seller_stock",
+    "unit_price",
+    "currency",
+    "priced_qty",
+    "extended_price",
+    "status",
+    "octopart_url",
 )
 
 

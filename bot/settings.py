@@ -21,8 +21,7 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__(
-            "partbot cannot start; fix its configuration (environment or .env):\n"
-            + "\n".join(f"  - {p}" for p in problems)
+            "partbot cannot start; fix its configuration (environment or .env):\n" + "\n".join(f"  - {p}" for p in problems)
         )
 
 

@@ -25,7 +25,10 @@ def make_wsgi(app: App, store: Store) -> WSGIApp:
             except Exception:
                 ok = False
             body = json.dumps({"ok": ok, "store": "ok" if ok else "unavailable"}).encode()
-            start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            start_response(
+                "200 OK" if ok else "503 Service Unavailable",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+            )
             return [body]
         return slack(environ, start_response)
 

@@ -91,8 +91,21 @@ class RedisProcess:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
-             "--appendfsync", "always", "--dir", str(self.dir)],
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--dir",
+                str(self.dir),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -131,7 +144,7 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -185,7 +198,9 @@ class BotServer:
     def command(self, text: str, *, user: str = "U123", response: str | None = None, channel: str = "C123") -> httpx.Response:
         self._n += 1
         url = self.slack.response_url(response or f"r{self._n}")
-        return self._post(slash_command_body(text, user_id=user, channel_id=channel, response_url=url), "application/x-www-form-urlencoded")
+        return self._post(
+            slash_command_body(text, user_id=user, channel_id=channel, response_url=url), "application/x-www-form-urlencoded"
+        )
 
     def event(self, event: dict[str, Any], *, event_id: str = "Ev0001", retry: int | None = None) -> httpx.Response:
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}

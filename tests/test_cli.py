@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run_bot(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     full = {"PATH": os.environ.get("PATH", ""), "HOME": str(cwd), "PYTHONPATH": str(ROOT), **env}
-    return subprocess.run([sys.executable, "-m", "bot", *args], env=full, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env=full, cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_ask_json_with_no_configuration(tmp_path: Path) -> None:
@@ -90,7 +92,11 @@ class ServeProcess:
         full = {"PATH": os.environ.get("PATH", ""), "HOME": str(cwd), "PYTHONPATH": str(ROOT), **env}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--port", str(self.port)],
-            env=full, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=full,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 30
@@ -130,8 +136,9 @@ def responses(slack: FakeSlack, name: str) -> list[dict[str, object]]:
     return [c.args for c in slack.calls_to("response_url") if c.path.endswith("/" + name)]
 
 
-def test_killed_server_restarts_with_quota_and_cache(tmp_path: Path, fake_nexar: FakeNexar, fake_slack: FakeSlack,
-                                                     processes: list[ServeProcess]) -> None:
+def test_killed_server_restarts_with_quota_and_cache(
+    tmp_path: Path, fake_nexar: FakeNexar, fake_slack: FakeSlack, processes: list[ServeProcess]
+) -> None:
     env = bot_env(tmp_path, fake_nexar, fake_slack)
     first = ServeProcess(env, tmp_path)
     processes.append(first)
@@ -148,8 +155,9 @@ def test_killed_server_restarts_with_quota_and_cache(tmp_path: Path, fake_nexar:
     assert "cost 0 matched parts" in json.dumps(responses(fake_slack, "c")[0])
 
 
-def test_two_processes_on_one_redis_share_cache_and_quota(tmp_path: Path, fake_nexar: FakeNexar, fake_slack: FakeSlack,
-                                                         redis_url: str, processes: list[ServeProcess]) -> None:
+def test_two_processes_on_one_redis_share_cache_and_quota(
+    tmp_path: Path, fake_nexar: FakeNexar, fake_slack: FakeSlack, redis_url: str, processes: list[ServeProcess]
+) -> None:
     a = ServeProcess(bot_env(tmp_path / "a", fake_nexar, fake_slack, REDIS_URL=redis_url), tmp_path)
     processes.append(a)
     b = ServeProcess(bot_env(tmp_path / "b", fake_nexar, fake_slack, REDIS_URL=redis_url, PARTBOT_USER_DAILY_PARTS="2"), tmp_path)

@@ -52,7 +52,12 @@ def test_part_command_answers_privately_from_nexar(bot: BotServer, fake_nexar: F
 
 
 def test_quick_replies_answer_in_the_ack_without_nexar(bot: BotServer, fake_nexar: FakeNexar, fake_slack: FakeSlack) -> None:
-    for text, expect in (("help", "Ask about any part"), ("", "Ask about any part"), ("LM* x5", "wildcard"), ("AD7685 x0", "at least 1")):
+    for text, expect in (
+        ("help", "Ask about any part"),
+        ("", "Ask about any part"),
+        ("LM* x5", "wildcard"),
+        ("AD7685 x0", "at least 1"),
+    ):
         resp = bot.command(text)
         assert resp.status_code == 200
         body = resp.json()
@@ -110,7 +115,9 @@ def test_share_button_posts_in_channel_without_a_new_lookup(bot: BotServer, fake
             "trigger_id": "1.2.3",
             "api_app_id": "A0001",
             "token": "x",
-            "actions": [{"type": "button", "action_id": button["action_id"], "block_id": "b", "value": button["value"], "action_ts": "1"}],
+            "actions": [
+                {"type": "button", "action_id": button["action_id"], "block_id": "b", "value": button["value"], "action_ts": "1"}
+            ],
         }
     )
     assert resp.status_code == 200
@@ -141,7 +148,9 @@ def test_mention_in_a_thread_answers_in_that_thread(bot: BotServer, fake_slack: 
     assert_valid_message(post.args)
 
 
-def test_mention_outside_a_thread_starts_one_and_reads_plain_english(bot: BotServer, fake_slack: FakeSlack, fake_nexar: FakeNexar) -> None:
+def test_mention_outside_a_thread_starts_one_and_reads_plain_english(
+    bot: BotServer, fake_slack: FakeSlack, fake_nexar: FakeNexar
+) -> None:
     bot.event(mention("what would 500 pcs of NE555DR cost us?", ts="1700000009.000300"))
     post = fake_slack.wait_for("chat.postMessage")[0]
     assert post.args["thread_ts"] == "1700000009.000300"
@@ -165,7 +174,9 @@ def test_redelivered_event_is_answered_once(bot: BotServer, fake_slack: FakeSlac
 def test_app_home_shows_recent_lookups_and_quota(bot: BotServer, fake_slack: FakeSlack) -> None:
     bot.command("AD7685ARM x250", user="U777")
     answer(fake_slack)
-    bot.event({"type": "app_home_opened", "user": "U777", "channel": "D1", "tab": "home", "event_ts": "1700000010.1"}, event_id="EvHOME")
+    bot.event(
+        {"type": "app_home_opened", "user": "U777", "channel": "D1", "tab": "home", "event_ts": "1700000010.1"}, event_id="EvHOME"
+    )
     call = fake_slack.wait_for("views.publish")[0]
     view = call.args["view"]
     assert call.args["user_id"] == "U777"
@@ -228,9 +239,16 @@ def test_ack_does_not_wait_for_a_slow_nexar(bot: BotServer, fake_nexar: FakeNexa
 
 @pytest.mark.parametrize(
     ("kind", "expect"),
-    [("500", "not answering"), ("part_limit", "used up its matched parts"), ("graphql_error", "rejected the query"), ("garbage", "not answering")],
+    [
+        ("500", "not answering"),
+        ("part_limit", "used up its matched parts"),
+        ("graphql_error", "rejected the query"),
+        ("garbage", "not answering"),
+    ],
 )
-def test_nexar_failures_become_friendly_messages(bot: BotServer, fake_nexar: FakeNexar, fake_slack: FakeSlack, kind: str, expect: str) -> None:
+def test_nexar_failures_become_friendly_messages(
+    bot: BotServer, fake_nexar: FakeNexar, fake_slack: FakeSlack, kind: str, expect: str
+) -> None:
     fake_nexar.fail_next(kind, times=5)
     bot.command("AD7685ARM")
     msg = answer(fake_slack)

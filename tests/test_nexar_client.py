@@ -62,7 +62,9 @@ def test_search_parses_the_part(client: NexarClient, fake_nexar: FakeNexar) -> N
 
 def test_token_is_cached_and_renewed_before_expiry(fake_nexar: FakeNexar, sleeps: Sleeps) -> None:
     now = [time.time()]
-    c = NexarClient(NEXAR_ID, NEXAR_SECRET, token_url=fake_nexar.token_url, api_url=fake_nexar.api_url, sleep=sleeps, clock=lambda: now[0])
+    c = NexarClient(
+        NEXAR_ID, NEXAR_SECRET, token_url=fake_nexar.token_url, api_url=fake_nexar.api_url, sleep=sleeps, clock=lambda: now[0]
+    )
     for _ in range(3):
         c.search_mpn(KEY, 1)
     assert fake_nexar.token_requests == 1

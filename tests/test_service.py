@@ -36,8 +36,15 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-def make(store: Store, source: FakeSource | None = None, *, user_daily: int = 25, team_monthly: int = 1000, ttl: int = 3600,
-         clock: Clock | None = None) -> tuple[LookupService, FakeSource]:
+def make(
+    store: Store,
+    source: FakeSource | None = None,
+    *,
+    user_daily: int = 25,
+    team_monthly: int = 1000,
+    ttl: int = 3600,
+    clock: Clock | None = None,
+) -> tuple[LookupService, FakeSource]:
     source = source or FakeSource()
     kw = {"clock": clock} if clock else {}
     return LookupService(source, store, cache_ttl=ttl, user_daily=user_daily, team_monthly=team_monthly, **kw), source
@@ -84,7 +91,10 @@ def test_identical_simultaneous_lookups_make_one_request(store: Store) -> None:
     src.gate = threading.Event()
     svc, _ = make(store, src)
     results: list[object] = []
-    threads = [threading.Thread(target=lambda: results.append(svc.lookup("T", f"U{i}", ask("AD7685ARM x10")))) for i in range(20)]
+    def go(user: str) -> None:
+        results.append(svc.lookup("T", user, ask("AD7685ARM x10")))
+
+    threads = [threading.Thread(target=go, args=(f"U{i}",)) for i in range(20)]
     for t in threads:
         t.start()
     threading.Timer(0.3, src.gate.set).start()
@@ -190,7 +200,7 @@ def test_big_lists_go_in_batches_of_twenty_with_progress(store: Store) -> None:
 def test_restart_keeps_spent_quota_and_cache(tmp_path: Path) -> None:
     path = str(tmp_path / "restart.sqlite3")
     first = SQLiteStore(path)
-    svc, src = make(first)
+    svc, _ = make(first)
     svc.lookup("T", "U1", ask("LM358DR, NE555DR"))
     first.close()
     second = SQLiteStore(path)

@@ -96,7 +96,7 @@ def test_fifty_threads_never_overspend(store: Store) -> None:
     assert store.spent(bucket) == 10
 
 
-def _reserve_many(path: str, n: int, out: "multiprocessing.Queue[int]") -> None:
+def _reserve_many(path: str, n: int, out: multiprocessing.Queue[int]) -> None:
     s = SQLiteStore(path)
     out.put(sum(1 for _ in range(n) if s.reserve([(("T:day:proc", "U1"), 25)], 1, 100) is None))
     s.close()

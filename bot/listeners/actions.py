@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.listeners.common import Deps, log
-from bot.render import SHARE_ACTION, MAX_BLOCKS, context
+from bot.render import MAX_BLOCKS, SHARE_ACTION, context
 
 
 def register(app: App, deps: Deps) -> None:
@@ -33,4 +33,7 @@ def register(app: App, deps: Deps) -> None:
                 return
             respond(delete_original=True)
 
-        deps.submit(job, on_error=lambda: respond(text="Sorry, sharing failed. Please try again.", response_type="ephemeral", replace_original=False))
+        def on_error() -> None:
+            respond(text="Sorry, sharing failed. Please try again.", response_type="ephemeral", replace_original=False)
+
+        deps.submit(job, on_error=on_error)

@@ -29,7 +29,9 @@ def _download(deps: Deps, client: WebClient, file: dict[str, Any]) -> bytes | Bo
         log.warning("refusing to download a BOM from %r", host)
         return BomError("that file is not on Slack's file host, so I will not download it")
     if int(file.get("size") or 0) > MAX_BOM_BYTES:
-        return BomError(f"that file is {int(file['size']) / 1_048_576:.1f} MB; partbot reads BOMs up to {MAX_BOM_BYTES // 1_048_576} MB")
+        return BomError(
+            f"that file is {int(file['size']) / 1_048_576:.1f} MB; partbot reads BOMs up to {MAX_BOM_BYTES // 1_048_576} MB"
+        )
     headers = {"Authorization": f"Bearer {deps.settings.slack_bot_token}"}
     with httpx.Client(timeout=20, follow_redirects=False) as http, http.stream("GET", url, headers=headers) as resp:
         if resp.status_code != 200:
@@ -45,7 +47,9 @@ def _download(deps: Deps, client: WebClient, file: dict[str, Any]) -> bytes | Bo
     return b"".join(chunks)
 
 
-def price_bom(deps: Deps, client: WebClient, team: str, user: str, channel: str, thread_ts: str, file: dict[str, Any], text: str) -> None:
+def price_bom(
+    deps: Deps, client: WebClient, team: str, user: str, channel: str, thread_ts: str, file: dict[str, Any], text: str
+) -> None:
     name = str(file.get("name") or "bom.csv")
     first = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **render_bom_progress(name, 0, 0).to_dict())
     ts = first.get("ts") or ""
@@ -59,7 +63,11 @@ def price_bom(deps: Deps, client: WebClient, team: str, user: str, channel: str,
         show(render_bom_error(name, bom.message))
         return
     if not bom.lines:
-        show(render_bom_error(name, "no line of it could be read: " + "; ".join(bom.problems[:5]) if bom.problems else "it has no part numbers"))
+        show(
+            render_bom_error(
+                name, "no line of it could be read: " + "; ".join(bom.problems[:5]) if bom.problems else "it has no part numbers"
+            )
+        )
         return
     hinted = parse_mention(text)
     options = hinted.options if isinstance(hinted, Lookup) else Lookup(()).options
@@ -92,4 +100,8 @@ def price_bom(deps: Deps, client: WebClient, team: str, user: str, channel: str,
         )
     except Exception:
         log.exception("could not upload the priced BOM")
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text="I priced the BOM but could not upload the CSV (does the app have the files:write scope?).")
+        client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text="I priced the BOM but could not upload the CSV (does the app have the files:write scope?).",
+        )

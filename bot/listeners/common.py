@@ -72,4 +72,3 @@ def quick_reply(deps: Deps, command: Help | Usage | Invalid, team: str, user: st
 
 def answer_lookup(deps: Deps, team: str, user: str, lookup: Lookup, *, shareable: bool) -> Message:
     return outcome_message(deps, deps.service.lookup(team, user, lookup), shareable=shareable)
-

@@ -26,7 +26,12 @@ def register(app: App, deps: Deps) -> None:
         channel = event.get("channel") or ""
         thread_ts = event.get("thread_ts") or event.get("ts") or ""
         text = event.get("text") or ""
-        files = [f for f in event.get("files") or () if (f.get("filetype") or "").lower() in BOM_FILETYPES or str(f.get("name", "")).lower().endswith((".csv", ".tsv", ".txt"))]
+        files = [
+            f
+            for f in event.get("files") or ()
+            if (f.get("filetype") or "").lower() in BOM_FILETYPES
+            or str(f.get("name", "")).lower().endswith((".csv", ".tsv", ".txt"))
+        ]
 
         def reply(message: Message) -> None:
             post(client, channel, thread_ts, message)
@@ -46,7 +51,9 @@ def register(app: App, deps: Deps) -> None:
                 reply(answer_lookup(deps, team, user, parsed, shareable=False))
             elif isinstance(parsed, Usage):
                 message = quick_reply(deps, parsed, team, user, "@partbot")
-                client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=message.text, blocks=message.blocks)
+                client.chat_postEphemeral(
+                    channel=channel, user=user, thread_ts=thread_ts, text=message.text, blocks=message.blocks
+                )
             else:
                 reply(quick_reply(deps, parsed, team, user, "@partbot"))
 

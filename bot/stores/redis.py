@@ -88,13 +88,16 @@ class RedisStore:
         return int(self.r.hget(self._k("quota", bucket[0]), bucket[1]) or 0)
 
     def top(self, scope: str, n: int) -> list[tuple[str, int]]:
-        rows = [(m, int(s)) for m, s in self.r.hgetall(self._k("quota", scope)).items() if int(s) > 0]
+        rows = [(str(m), int(s)) for m, s in self.r.hgetall(self._k("quota", scope)).items() if int(s) > 0]
         return sorted(rows, key=lambda r: (-r[1], r[0]))[:n]
 
     def add_recent(self, owner: str, entry: dict[str, Any], keep: int) -> None:
         key = self._k("recent", owner)
         with self.r.pipeline() as pipe:
-            pipe.lpush(key, json.dumps(entry)).ltrim(key, 0, keep - 1).expire(key, 90 * 86400).execute()
+            pipe.lpush(key, json.dumps(entry))
+            pipe.ltrim(key, 0, keep - 1)
+            pipe.expire(key, 90 * 86400)
+            pipe.execute()
 
     def recent(self, owner: str, n: int) -> list[dict[str, Any]]:
         return [json.loads(x) for x in self.r.lrange(self._k("recent", owner), 0, n - 1)]

@@ -72,9 +72,11 @@ class SQLiteStore:
 
     # cache -------------------------------------------------------------------
     def cache_get(self, key: str) -> tuple[dict[str, Any], float] | None:
-        row = self._conn().execute(
-            "SELECT value, stored_at FROM cache WHERE key = ? AND expires_at > ?", (key, time.time())
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT value, stored_at FROM cache WHERE key = ? AND expires_at > ?", (key, time.time()))
+            .fetchone()
+        )
         return (json.loads(row[0]), row[1]) if row else None
 
     def cache_put(self, key: str, value: dict[str, Any], stored_at: float, ttl: int) -> None:
@@ -90,9 +92,7 @@ class SQLiteStore:
         now = time.time()
         with self._tx() as db:
             for i, ((scope, member), limit) in enumerate(buckets):
-                row = db.execute(
-                    "SELECT spent FROM quota WHERE scope = ? AND member = ?", (scope, member)
-                ).fetchone()
+                row = db.execute("SELECT spent FROM quota WHERE scope = ? AND member = ?", (scope, member)).fetchone()
                 if (row[0] if row else 0) + amount > limit:
                     return i
             for (scope, member), _ in buckets:
@@ -112,16 +112,18 @@ class SQLiteStore:
                 )
 
     def spent(self, bucket: Bucket) -> int:
-        row = self._conn().execute(
-            "SELECT spent FROM quota WHERE scope = ? AND member = ?", bucket
-        ).fetchone()
+        row = self._conn().execute("SELECT spent FROM quota WHERE scope = ? AND member = ?", bucket).fetchone()
         return int(row[0]) if row else 0
 
     def top(self, scope: str, n: int) -> list[tuple[str, int]]:
-        rows = self._conn().execute(
-            "SELECT member, spent FROM quota WHERE scope = ? AND spent > 0 ORDER BY spent DESC, member LIMIT ?",
-            (scope, n),
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT member, spent FROM quota WHERE scope = ? AND spent > 0 ORDER BY spent DESC, member LIMIT ?",
+                (scope, n),
+            )
+            .fetchall()
+        )
         return [(m, int(s)) for m, s in rows]
 
     # recent lookups ----------------------------------------------------------
@@ -135,9 +137,7 @@ class SQLiteStore:
             )
 
     def recent(self, owner: str, n: int) -> list[dict[str, Any]]:
-        rows = self._conn().execute(
-            "SELECT entry FROM recent WHERE owner = ? ORDER BY id DESC LIMIT ?", (owner, n)
-        ).fetchall()
+        rows = self._conn().execute("SELECT entry FROM recent WHERE owner = ? ORDER BY id DESC LIMIT ?", (owner, n)).fetchall()
         return [json.loads(r[0]) for r in rows]
 
     # event de-duplication and stash -----------------------------------------
@@ -154,9 +154,7 @@ class SQLiteStore:
             db.execute("INSERT OR REPLACE INTO stash VALUES (?, ?, ?)", (key, json.dumps(value), time.time() + ttl))
 
     def unstash(self, key: str) -> dict[str, Any] | None:
-        row = self._conn().execute(
-            "SELECT value FROM stash WHERE key = ? AND expires_at > ?", (key, time.time())
-        ).fetchone()
+        row = self._conn().execute("SELECT value FROM stash WHERE key = ? AND expires_at > ?", (key, time.time())).fetchone()
         return json.loads(row[0]) if row else None
 
     def ping(self) -> bool:
