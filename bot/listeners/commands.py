@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.listeners.common import Deps, answer_lookup, log, quick_reply
 from bot.parsing import Lookup, parse_command
 from bot.render import Message, render_error
 
 
-def deliver(respond: Respond, message: Message, *, public: bool = False) -> None:
-    """Post via response_url; Slack's webhook answers errors with a status, not an exception."""
+def deliver(respond: Respond, client: WebClient, command: dict[str, Any], message: Message, *, public: bool = False) -> None:
+    """Post via response_url (which answers errors with a status, not an exception); if it
+    is expired or failing, post through the Web API instead."""
     resp = respond(
         text=message.text,
         blocks=message.blocks,
@@ -20,13 +23,22 @@ def deliver(respond: Respond, message: Message, *, public: bool = False) -> None
         replace_original=False,
     )
     status = getattr(resp, "status_code", 200)
-    if status >= 400:
-        log.warning("response_url answered HTTP %s (%s)", status, getattr(resp, "body", "")[:100])
+    if status < 400:
+        return
+    log.warning("response_url answered HTTP %s (%s); posting through the Web API", status, str(getattr(resp, "body", ""))[:100])
+    channel, user = command.get("channel_id", ""), command.get("user_id", "")
+    try:
+        if public:
+            client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+        else:
+            client.chat_postEphemeral(channel=channel, user=user, text=message.text, blocks=message.blocks)
+    except SlackApiError as exc:
+        log.error("could not deliver the answer to %s in %s: %s", user, channel, exc.response.get("error"))
 
 
 def register(app: App, deps: Deps) -> None:
     @app.command("/part")
-    def part_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+    def part_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         team, user = command.get("team_id", ""), command.get("user_id", "")
         name = command.get("command") or "/part"
         parsed = parse_command(command.get("text") or "")
@@ -39,6 +51,6 @@ def register(app: App, deps: Deps) -> None:
 
         def job() -> None:
             message = answer_lookup(deps, team, user, parsed, shareable=not public)
-            deliver(respond, message, public=public)
+            deliver(respond, client, command, message, public=public)
 
-        deps.submit(job, on_error=lambda: deliver(respond, render_error()))
+        deps.submit(job, on_error=lambda: deliver(respond, client, command, render_error()))

@@ -2,12 +2,15 @@
 
 Quota buckets are hashes (one per scope, one field per member) updated by a Lua script,
 so the check-and-add across a user's day and the team's month is a single atomic step.
+Each update carries a unique id remembered for an hour: when the connection drops after
+Redis ran a script but before its reply arrived, the client's retry is not applied twice.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,26 +21,31 @@ from redis.retry import Retry
 from bot.ports import Bucket
 
 _RESERVE = """
+local done = redis.call('GET', ARGV[3])
+if done then return tonumber(done) end
 local amount = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
 for i = 1, #KEYS do
-  local spent = tonumber(redis.call('HGET', KEYS[i], ARGV[1 + 2 * i]) or '0')
-  if spent + amount > tonumber(ARGV[2 + 2 * i]) then
+  local spent = tonumber(redis.call('HGET', KEYS[i], ARGV[2 + 2 * i]) or '0')
+  if spent + amount > tonumber(ARGV[3 + 2 * i]) then
+    redis.call('SET', ARGV[3], i - 1, 'EX', 3600)
     return i - 1
   end
 end
 for i = 1, #KEYS do
-  redis.call('HINCRBY', KEYS[i], ARGV[1 + 2 * i], amount)
+  redis.call('HINCRBY', KEYS[i], ARGV[2 + 2 * i], amount)
   if redis.call('TTL', KEYS[i]) < 0 then redis.call('EXPIRE', KEYS[i], ttl) end
 end
+redis.call('SET', ARGV[3], -1, 'EX', 3600)
 return -1
 """
 
 _RELEASE = """
+if redis.call('SET', ARGV[2], 1, 'NX', 'EX', 3600) == false then return 0 end
 local amount = tonumber(ARGV[1])
 for i = 1, #KEYS do
-  local left = redis.call('HINCRBY', KEYS[i], ARGV[1 + i], -amount)
-  if left < 0 then redis.call('HSET', KEYS[i], ARGV[1 + i], 0) end
+  local left = redis.call('HINCRBY', KEYS[i], ARGV[2 + i], -amount)
+  if left < 0 then redis.call('HSET', KEYS[i], ARGV[2 + i], 0) end
 end
 return 0
 """
@@ -75,14 +83,15 @@ class RedisStore:
 
     def reserve(self, buckets: Sequence[tuple[Bucket, int]], amount: int, ttl: int) -> int | None:
         keys = [self._k("quota", scope) for (scope, _), _ in buckets]
-        args: list[Any] = [amount, ttl]
+        args: list[Any] = [amount, ttl, self._k("op", uuid.uuid4().hex)]
         for (_, member), limit in buckets:
             args += [member, limit]
         index = int(self._reserve(keys=keys, args=args))
         return None if index < 0 else index
 
     def release(self, buckets: Sequence[Bucket], amount: int) -> None:
-        self._release(keys=[self._k("quota", s) for s, _ in buckets], args=[amount, *(m for _, m in buckets)])
+        op = self._k("op", uuid.uuid4().hex)
+        self._release(keys=[self._k("quota", s) for s, _ in buckets], args=[amount, op, *(m for _, m in buckets)])
 
     def spent(self, bucket: Bucket) -> int:
         return int(self.r.hget(self._k("quota", bucket[0]), bucket[1]) or 0)
