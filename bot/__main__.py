@@ -52,12 +52,13 @@ def _ask(settings: Settings, text: str, user: str, team: str, as_json: bool) -> 
 
 
 def _serve(settings: Settings, port: int | None) -> int:
-    from bot.app import build_app, build_core
+    from bot.app import build_app, build_core, check_slack
     from bot.web import make_wsgi, serve
 
     problems = settings.slack_problems("http")
     if problems:
         raise ConfigError(problems)
+    check_slack(settings)
 
     def load():  # type: ignore[no-untyped-def]
         core = build_core(settings)

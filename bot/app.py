@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.error import URLError
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -82,6 +84,19 @@ def web_client(settings: Settings) -> WebClient:
             ServerErrorRetryHandler(max_retry_count=2),
         ],
     )
+
+
+def check_slack(settings: Settings) -> None:
+    """Ask Slack whether the bot token is good, before a server forks its workers."""
+    try:
+        web_client(settings).auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error", "error")
+        raise ConfigError([f"Slack did not accept SLACK_BOT_TOKEN ({error}); check the token and SLACK_API_URL"]) from exc
+    except (OSError, URLError) as exc:
+        raise ConfigError(
+            [f"could not reach Slack at {settings.slack_api_url} ({type(exc).__name__}); check SLACK_API_URL and the network"]
+        ) from exc
 
 
 def build_app(core: Core, mode: str = "http") -> App:

@@ -176,3 +176,11 @@ def test_two_processes_on_one_redis_share_cache_and_quota(
     fake_slack.wait_for("response_url", 4)
     assert "You have 0 matched parts left today" in json.dumps(responses(fake_slack, "b3")[0])
     assert len(fake_nexar.requests) == 2
+
+
+def test_serve_with_a_rejected_token_stops_with_one_message(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-wrong-0000", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": fake_slack.api_url}
+    out = run_bot(["serve", "--port", str(free_port())], env, tmp_path)
+    assert out.returncode == 2
+    assert "Slack did not accept SLACK_BOT_TOKEN (invalid_auth)" in out.stderr
+    assert "Traceback" not in out.stderr and "xoxb-wrong-0000" not in out.stderr
