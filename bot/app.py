@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from urllib.error import URLError
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+from urllib.error import URLError
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltError
