@@ -103,17 +103,18 @@ def _find_header(rows: Sequence[Sequence[str]]) -> tuple[int, int, int | None] |
 
 
 def _quantity(raw: str) -> int | str:
+    shown = raw.strip()[:20] + ("…" if len(raw.strip()) > 20 else "")
     text = raw.strip().replace(",", "").replace("_", "")
     if not text:
         return 1
     if re.fullmatch(r"\d+(\.0+)?", text):
-        value = int(float(text))
+        value = int(text.partition(".")[0])
         if value < 1:
-            return f"quantity {raw.strip()!r} is below 1"
+            return f"quantity {shown!r} is below 1"
         if value > MAX_QUANTITY:
-            return f"quantity {raw.strip()!r} is more than {MAX_QUANTITY:,}"
+            return f"quantity {shown!r} is more than {MAX_QUANTITY:,}"
         return value
-    return f"quantity {raw.strip()[:20]!r} is not a whole number"
+    return f"quantity {shown!r} is not a whole number"
 
 
 def read_bom(data: bytes, *, max_lines: int = MAX_BOM_LINES) -> Bom | BomError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 
 from bot.codes import COUNTRIES, CURRENCIES
 from bot.models import LineItem, Options
@@ -64,13 +65,16 @@ def _parse_quantity(token: str) -> int | str | None:
     if not m:
         return None
     number, k = m.groups()
-    value = float(number) * (1000 if k else 1)
-    if value != int(value):
-        return f"`{token}` is not a whole number of parts"
+    shown = _clip(token, 20)
+    if len(number.partition(".")[0]) > 12:
+        return f"`{shown}` is more than {MAX_QUANTITY:,} parts"
+    value = Decimal(number) * (1000 if k else 1)
+    if value != value.to_integral_value():
+        return f"`{shown}` is not a whole number of parts"
     if value < 1:
-        return f"`{token}`: the quantity must be at least 1"
+        return f"`{shown}`: the quantity must be at least 1"
     if value > MAX_QUANTITY:
-        return f"`{token}` is more than {MAX_QUANTITY:,} parts"
+        return f"`{shown}` is more than {MAX_QUANTITY:,} parts"
     return int(value)
 
 
@@ -97,12 +101,18 @@ def _take_options(tokens: list[str]) -> tuple[list[str], Options] | Invalid:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        m = _OPTION_RE.match(tok)
+        m = _OPTION_RE.match(tok.rstrip(",;"))
         if not m:
             rest.append(tok)
             i += 1
             continue
+        if tok[-1] in ",;":
+            rest.append(tok[-1])
         name, value = m.group(1).lower(), m.group(2)
+        if name == "help":
+            rest.append("help")
+            i += 1
+            continue
         if name in ("all", "public"):
             if value is not None:
                 return Invalid(f"`--{name}` takes no value")
@@ -166,7 +176,7 @@ def parse_command(text: str) -> Command:
         return taken
     words, options = taken
     body = " ".join(words).strip()
-    if body.lower() in ("", "help", "?", "-h", "--help"):
+    if body.lower() in ("", "help", "?", "-h"):
         return Help()
     if body.lower() == "usage":
         return Usage()
@@ -199,9 +209,10 @@ def _tokens_keeping_lines(text: str) -> list[str]:
 
 # --- plain English -------------------------------------------------------------------
 
+_NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)k?"
 _WORD_QTY = re.compile(
-    r"(?:\b(?:qty|quantity|at)\s*[:=]?\s*|\b[x×]\s?)(\d+(?:\.\d+)?k?)\b"
-    r"|\b(\d+(?:\.\d+)?k?)\s*(?:pcs|pieces|pc|units|off|x\b|of\b)",
+    rf"(?:\b(?:qty|quantity|at)\s*[:=]?\s*|\b[x×]\s?)({_NUMBER})\b"
+    rf"|\b({_NUMBER})\s*(?:pcs|pieces|pc|units|off|x\b|of\b)",
     re.IGNORECASE,
 )
 _VALUE_LIKE = re.compile(r"^\d+(\.\d+)?[a-zµΩ]{1,4}$", re.IGNORECASE)
@@ -244,7 +255,7 @@ def _parse_english(text: str) -> Command:
     quantity = 1
     m = _WORD_QTY.search(text)
     if m:
-        raw = m.group(1) or m.group(2)
+        raw = (m.group(1) or m.group(2)).replace(",", "")
         parsed = _parse_quantity(raw)
         if isinstance(parsed, str):
             return Invalid(parsed)
