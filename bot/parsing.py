@@ -248,10 +248,16 @@ def parse_mention(text: str) -> Command:
     return _parse_english(text)
 
 
+def parse_options(text: str) -> Options:
+    """Just the `--options` of a message (e.g. the one a BOM is shared with); bad ones are ignored."""
+    taken = _take_options(text.split())
+    return taken[1] if not isinstance(taken, Invalid) else Options()
+
+
 def _parse_english(text: str) -> Command:
-    taken = _take_options([t for t in text.split() if t.startswith("--")])
-    options = taken[1] if not isinstance(taken, Invalid) else Options()
-    text = " ".join(t for t in text.split() if not t.startswith("--"))
+    options = parse_options(text)
+    taken = _take_options(text.split())
+    text = " ".join(taken[0]) if not isinstance(taken, Invalid) else " ".join(t for t in text.split() if not t.startswith("--"))
     quantity = 1
     m = _WORD_QTY.search(text)
     if m:

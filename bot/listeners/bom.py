@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.bom import MAX_BOM_BYTES, BomError, read_bom
 from bot.listeners.common import Deps, log
-from bot.parsing import Lookup, parse_mention
+from bot.parsing import Lookup, parse_options, strip_mentions
 from bot.render import Message, bom_rows_csv, render_bom_error, render_bom_progress, render_bom_summary, render_outcome_problem
 from bot.service import Answer
 
@@ -69,8 +69,7 @@ def price_bom(
             )
         )
         return
-    hinted = parse_mention(text)
-    options = hinted.options if isinstance(hinted, Lookup) else Lookup(()).options
+    options = parse_options(strip_mentions(text))
     last = [0.0]
 
     def progress(done: int, total: int) -> None:
