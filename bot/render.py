@@ -121,8 +121,9 @@ def _quota_text(quota: QuotaView | None) -> str:
 
 
 def footer(answer: Answer) -> Block:
-    ages = [age_text(a.fetched_at, answer.now, a.from_cache) for a in answer.answers if a.fetched_at]
-    oldest = max(ages, key=lambda t: (t.startswith("cached"), t)) if ages else ""
+    fetched = [a for a in answer.answers if a.fetched_at is not None]
+    first = min(fetched, key=lambda a: a.fetched_at or 0.0) if fetched else None
+    oldest = age_text(first.fetched_at, answer.now, first.from_cache) if first else ""
     source = "data: partbot sample catalog" if answer.sample else "data: Nexar/Octopart"
     cost = "no matched parts billed (sample data)" if answer.sample else f"this answer cost {plural(answer.cost, 'matched part')}"
     parts = [answer.options.currency, source]

@@ -290,7 +290,7 @@ class LookupService:
 
     def _record(self, team: str, user: str, answers: Sequence[PartAnswer], options: Options, now: float) -> None:
         try:
-            for a in answers:
+            for a in answers[-RECENT_KEEP:]:
                 entry: dict[str, object] = {"mpn": a.item.mpn, "qty": a.item.quantity, "at": now}
                 part = a.result.part if a.result else None
                 if part is not None:
