@@ -54,12 +54,14 @@ def clip(text: str, limit: int) -> str:
 
 
 def safe_url(url: str | None) -> str | None:
-    if not url or len(url) > 2000:
+    """An http(s) URL made safe inside `<url|label>` and short enough for any Slack field."""
+    if not url:
         return None
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         return None
-    return url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C").replace(" ", "%20")
+    safe = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C").replace(" ", "%20")
+    return safe if len(safe) <= 2000 else None
 
 
 def link(url: str | None, label: str) -> str:
@@ -370,11 +372,19 @@ def price_rows(answer: Answer) -> list[Row]:
     return rows
 
 
-def totals(rows: Sequence[Row]) -> tuple[float, str | None, int]:
-    """(sum of extended prices, currency, lines priced)."""
-    priced = [r for r in rows if r.extended is not None and r.best is not None]
-    currency = priced[0].best.currency if priced and priced[0].best else None
-    return sum(r.extended or 0.0 for r in priced), currency, len(priced)
+def totals(rows: Sequence[Row]) -> tuple[str, int]:
+    """(the sum of extended prices, one sum per currency, e.g. "$1,010.00 + €12.00"; lines priced).
+
+    A line only has a price in another currency when neither a native nor a converted
+    price in the asked one exists; such amounts are never added to the others."""
+    sums: dict[str | None, float] = {}
+    priced = 0
+    for r in rows:
+        if r.extended is not None and r.best is not None:
+            sums[r.best.currency] = sums.get(r.best.currency, 0.0) + r.extended
+            priced += 1
+    text = " + ".join(format_total(v, c) for c, v in sums.items()) or format_total(0.0, None)
+    return text, priced
 
 
 def _cell(text: str) -> dict[str, str]:
@@ -383,7 +393,7 @@ def _cell(text: str) -> dict[str, str]:
 
 def render_multi(answer: Answer, *, actions: Block | None = None) -> Message:
     rows = price_rows(answer)
-    total, currency, priced = totals(rows)
+    total, priced = totals(rows)
     blocks: list[Block] = [header(f"Price check: {plural(len(rows), 'part')}"), *_lead_blocks(answer)]
     table_rows = [[_cell(h) for h in ("Part", "Qty", "Best seller", "Unit", "Extended", "Stock", "Status")]]
     for r in rows:
@@ -415,17 +425,16 @@ def render_multi(answer: Answer, *, actions: Block | None = None) -> Message:
             ],
         }
     )
-    summary = f"*Total: {format_total(total, currency)}* for {plural(priced, 'line')} priced"
+    summary = f"*Total: {total}* for {plural(priced, 'line')} priced"
     problems = [r for r in rows if r.status != "ok"]
     if problems:
-        summary += " · " + plural(len(problems), "line") + " need a look"
+        summary += " · " + plural(len(problems), "line") + (" needs" if len(problems) == 1 else " need") + " a look"
     blocks.append(section(summary))
     if actions:
         blocks.append(actions)
     blocks.append(footer(answer))
-    text = (
-        f"Price check of {plural(len(rows), 'part')}: total {format_total(total, currency)} for {plural(priced, 'line')} priced"
-        + ("; " + "; ".join(f"{r.answer.item.mpn}: {r.status}" for r in problems[:10]) if problems else "")
+    text = f"Price check of {plural(len(rows), 'part')}: total {total} for {plural(priced, 'line')} priced" + (
+        "; " + "; ".join(f"{r.answer.item.mpn}: {r.status}" for r in problems[:10]) if problems else ""
     )
     return Message(clip(("[sample data] " if answer.sample else "") + text, MAX_TEXT), _limit_blocks(blocks))
 
@@ -500,7 +509,9 @@ def render_invalid(invalid: Invalid) -> Message:
     return Message(
         clip(text, MAX_TEXT),
         [
-            section(f":warning: I could not read that: {clip(invalid.problem, 1000)}.\n{clip(invalid.hint, 1000)}"),
+            section(
+                f":warning: I could not read that: {escape(clip(invalid.problem, 1000))}.\n{escape(clip(invalid.hint, 1000))}"
+            ),
             context("Nothing was looked up and nothing was billed. `/part help` shows examples."),
         ],
     )
@@ -518,7 +529,7 @@ def render_over_quota(over: OverQuota) -> Message:
     period = "today" if r.scope == "user" else "this month"
     lines = [
         f":no_entry: *{who} {plural(r.left, 'matched part')} left {period}*; "
-        f"this needs {plural(r.needed, 'more')} that are not in the cache.",
+        f"this needs {plural(r.needed, 'more matched part')} that are not in the cache.",
     ]
     if len(over.items) > 1:
         lines.append(f"{plural(over.fits, 'line')} of {len(over.items)} would fit; split the list or ask an admin.")
@@ -696,7 +707,7 @@ def render_outcome_problem(outcome: OverQuota | Failed, name: str) -> Message:
 
 def render_bom_summary(answer: Answer, bom: Bom, name: str) -> Message:
     rows = price_rows(answer)
-    total, currency, priced = totals(rows)
+    total, priced = totals(rows)
     not_found = [r for r in rows if r.status == "not found" or r.status.startswith("error")]
     short = [r for r in rows if r.best is None and r.answer.result and r.answer.result.part] + [
         r for r in rows if r.best is not None and 0 < r.best.offer.inventory_level < r.answer.item.quantity
@@ -704,7 +715,7 @@ def render_bom_summary(answer: Answer, bom: Bom, name: str) -> Message:
     lifecycle = [r for r in rows if r.answer.result and r.answer.result.part and r.answer.result.part.lifecycle.is_warning]
     fields = [
         f"*Lines priced*\n{priced:,} of {len(rows):,}",
-        f"*Total*\n{format_total(total, currency)}",
+        f"*Total*\n{total}",
         f"*Not found*\n{len(not_found):,}",
         f"*Too little stock*\n{len(short):,}",
         f"*NRND / EOL / obsolete*\n{len(lifecycle):,}",
@@ -751,7 +762,7 @@ def render_bom_summary(answer: Answer, bom: Bom, name: str) -> Message:
         )
     blocks.append(footer(answer))
     text = (
-        f"BOM {name}: {priced} of {len(rows)} lines priced, total {format_total(total, currency)}; "
+        f"BOM {name}: {priced} of {len(rows)} lines priced, total {total}; "
         f"{len(not_found)} not found, {len(short)} short of stock, {len(lifecycle)} NRND/EOL/obsolete, "
         f"{len(bom.problems)} unreadable."
     )
