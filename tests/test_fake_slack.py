@@ -12,6 +12,13 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from slack_bolt import Ack, App, BoltRequest, Respond, Say
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.webhook import WebhookClient
+
 from tests.fakes.signing import (
     event_body,
     interaction_body,
@@ -20,12 +27,6 @@ from tests.fakes.signing import (
     slash_command_body,
 )
 from tests.fakes.slack import FakeSlack
-from slack_bolt import Ack, App, BoltRequest, Respond, Say
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-from slack_sdk.signature import SignatureVerifier
-from slack_sdk.webhook import WebhookClient
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TS_RE = re.compile(r"^\d{10}\.\d{6}$")

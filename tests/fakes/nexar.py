@@ -347,6 +347,7 @@ class GraphQLRequest:
     headers: dict[str, str]  # lower-cased names
     status: int  # HTTP status answered; 0 when the connection was dropped
     matched_parts: int  # parts billed for this request
+    at: float = 0.0  # time.monotonic() when the request arrived
 
 
 @dataclass(frozen=True)
@@ -631,6 +632,7 @@ class FakeNexar:
             return "expired" if claims.get("jti") in self._expired else "ok"
 
     def _graphql(self, headers: dict[str, str], body: bytes) -> _Reply:
+        arrived = time.monotonic()
         with self._lock:
             fault = self._faults.popleft() if self._faults else None
         if self.latency > 0:
@@ -658,6 +660,7 @@ class FakeNexar:
             headers=headers,
             status=0 if reply.disconnect else reply.status,
             matched_parts=billed,
+            at=arrived,
         )
         with self._lock:
             self.requests.append(record)

@@ -51,6 +51,7 @@ class SlackCall:
     headers: dict[str, str]
     path: str
     status: int  # HTTP status answered
+    at: float = 0.0  # time.monotonic() when the request arrived
 
 
 @dataclass
@@ -83,6 +84,7 @@ class _Fault:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # a burst of response_url posts must not overflow the listen backlog
     fake: FakeSlack
 
 
@@ -118,7 +120,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {_canonical(k): v for k, v in self.headers.items()}
         try:
             reply = self.server.fake._dispatch(self.command, self.path, headers, body)
-        except Exception as exc:  # noqa: BLE001 - a fake's bug answers 500, not a reset
+        except Exception as exc:
             reply = _Reply.text(f"FakeSlack error: {exc!r}", 500)
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
@@ -373,6 +375,7 @@ class FakeSlack:
     def _dispatch(
         self, verb: str, raw_path: str, headers: dict[str, str], body: bytes
     ) -> _Reply:
+        arrived = time.monotonic()
         parts = urlsplit(raw_path)
         method, args, handle = self._route(verb, parts.path, parts.query, headers, body)
         fault = self._take_fault(method)
@@ -382,7 +385,7 @@ class FakeSlack:
         reply = self._fault_reply(method, fault) if fault is not None else handle()
         with self._changed:
             self._calls.append(
-                SlackCall(method, args, headers, parts.path, reply.status)
+                SlackCall(method, args, headers, parts.path, reply.status, arrived)
             )
             self._changed.notify_all()
         return reply
