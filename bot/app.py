@@ -110,6 +110,9 @@ def build_app(core: Core, mode: str = "http") -> App:
             client=web_client(settings),
             signing_secret=settings.slack_signing_secret if mode == "http" else None,
             request_verification_enabled=mode == "http",
+            # Listeners only ack and hand work to the work pool, so run them in the request
+            # thread: the ack goes out as soon as the listener returns, not on Bolt's 10 ms poll.
+            process_before_response=True,
             listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="bolt-listener"),
             raise_error_for_unhandled_request=False,
         )

@@ -6,7 +6,7 @@ shared between threads and compared in tests.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -82,7 +82,15 @@ class SearchResult:
     suggestions: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """A JSON-ready dict (hand-rolled: `dataclasses.asdict` was a hot spot per miss)."""
+        part: dict[str, Any] | None = None
+        if self.part is not None:
+            part = dict(vars(self.part))
+            part["sellers"] = [
+                {**vars(s), "offers": [{**vars(o), "prices": [dict(vars(p)) for p in o.prices]} for o in s.offers]}
+                for s in self.part.sellers
+            ]
+        return {"part": part, "hits": self.hits, "suggestions": list(self.suggestions)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SearchResult:

@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 PARTS_PER_QUERY = 1
 RECENT_KEEP = 10
 FLIGHT_WAIT = 90.0
-NO_MATCH_TTL = 3600
 
 
 class StoreUnavailable(SourceError):

@@ -26,7 +26,8 @@ def register(app: App, deps: Deps) -> None:
                     replace_original=False,
                 )
                 return
-            blocks = [context(f":loudspeaker: Shared by <@{user}>"), *stashed["blocks"]][:MAX_BLOCKS]
+            kept = [b for b in stashed["blocks"] if b.get("type") != "actions"]
+            blocks = [context(f":loudspeaker: Shared by <@{user}>"), *kept][:MAX_BLOCKS]
             resp = respond(text=stashed["text"], blocks=blocks, response_type="in_channel", replace_original=False)
             if getattr(resp, "status_code", 200) >= 400:
                 log.warning("sharing failed: response_url answered HTTP %s", resp.status_code)

@@ -16,7 +16,7 @@ from bot.service import Answer, LookupService, Outcome
 from bot.settings import Settings
 
 log = logging.getLogger("bot.listeners")
-SHARE_TTL = 7 * 86400
+SHARE_TTL = 86400
 
 
 @dataclass(frozen=True)
@@ -44,19 +44,18 @@ class Deps:
 
 
 def outcome_message(deps: Deps, outcome: Outcome, *, shareable: bool) -> Message:
-    share_value = stash_answer(deps, outcome) if shareable and isinstance(outcome, Answer) else None
-    return render_outcome(outcome, share_value=share_value)
-
-
-def stash_answer(deps: Deps, answer: Answer) -> str | None:
-    """Keep the rendered answer so the share button can post it without a new lookup."""
+    """The message for `outcome`; a shareable answer is kept so that its "Share in channel"
+    button can post it later without a new lookup."""
+    if not (shareable and isinstance(outcome, Answer)):
+        return render_outcome(outcome)
     key = uuid.uuid4().hex
+    message = render_answer(outcome, share_value=key)
     try:
-        deps.store.stash(f"share:{key}", render_answer(answer).to_dict(), SHARE_TTL)
+        deps.store.stash(f"share:{key}", message.to_dict(), SHARE_TTL)
     except Exception:
-        log.exception("could not stash an answer for sharing")
-        return None
-    return key
+        log.exception("could not keep an answer for sharing; answering without the button")
+        return render_answer(outcome)
+    return message
 
 
 def quick_reply(deps: Deps, command: Help | Usage | Invalid, team: str, user: str, name: str) -> Message:

@@ -152,7 +152,10 @@ class SQLiteStore:
 
     def stash(self, key: str, value: dict[str, Any], ttl: int) -> None:
         with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO stash VALUES (?, ?, ?)", (key, json.dumps(value), time.time() + ttl))
+            db.execute(
+                "INSERT OR REPLACE INTO stash VALUES (?, ?, ?)",
+                (key, json.dumps(value, separators=(",", ":")), time.time() + ttl),
+            )
 
     def unstash(self, key: str) -> dict[str, Any] | None:
         row = self._conn().execute("SELECT value FROM stash WHERE key = ? AND expires_at > ?", (key, time.time())).fetchone()
