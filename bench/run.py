@@ -525,6 +525,8 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "serve.log"
         full = {"PATH": os.environ.get("PATH", ""), "HOME": str(workdir), "PYTHONPATH": str(ROOT), **env}
+        if os.environ.get("WEB_CONCURRENCY"):
+            full["WEB_CONCURRENCY"] = os.environ["WEB_CONCURRENCY"]  # e.g. WEB_CONCURRENCY=2 python bench/run.py ack
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--port", str(self.port)],

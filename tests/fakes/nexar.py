@@ -635,8 +635,6 @@ class FakeNexar:
         arrived = time.monotonic()
         with self._lock:
             fault = self._faults.popleft() if self._faults else None
-        if self.latency > 0:
-            self._stopping.wait(self.latency)
         try:
             payload: Any = json.loads(body)
         except ValueError:
@@ -664,6 +662,11 @@ class FakeNexar:
         )
         with self._lock:
             self.requests.append(record)
+        # The answer is computed inside the latency window, as a real server's would be, so
+        # the fake's own CPU time does not add to the latency a client sees.
+        left = self.latency - (time.monotonic() - arrived)
+        if left > 0:
+            self._stopping.wait(left)
         return reply
 
     def _fault_reply(self, fault: _Fault) -> _Reply:
