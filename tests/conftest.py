@@ -18,7 +18,10 @@ import httpx
 import pytest
 
 from bot.app import Core, build_app, build_core
+from bot.ports import Store
 from bot.settings import Settings
+from bot.stores.redis import RedisStore
+from bot.stores.sqlite import SQLiteStore
 from bot.web import make_wsgi
 from tests.fakes.nexar import FakeNexar
 from tests.fakes.signing import event_body, interaction_body, signed_headers, slash_command_body
@@ -134,6 +137,18 @@ def redis_url(redis_server: str) -> str:
 
     redis.Redis.from_url(redis_server).flushdb()
     return redis_server
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each store backend in turn: SQLite in a temp dir, then a real redis-server."""
+    s: Store
+    if request.param == "sqlite":
+        s = SQLiteStore(str(tmp_path / "store.sqlite3"))
+    else:
+        s = RedisStore(request.getfixturevalue("redis_url"))
+    yield s
+    s.close()
 
 
 # --- the bot over HTTP ---------------------------------------------------------------

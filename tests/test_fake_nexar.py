@@ -27,10 +27,12 @@ from graphql import (
     validate,
 )
 
+from bot.nexar import PART_FIELDS
 from tests.fakes.nexar import CATALOG_PATH, SUPPLY_SCHEMA, FakeNexar, load_sample_parts
 from tests.shared import _nexar_schema, nexar_schema_errors, shared_dir
 
-PART_QUERY = """
+PART_QUERY = (
+    """
 query PartSearch($q: String!, $limit: Int!, $currency: String!, $country: String!,
                  $authorizedOnly: Boolean!, $includeBrokers: Boolean!) {
   supSearchMpn(q: $q, limit: $limit, currency: $currency, country: $country) {
@@ -54,26 +56,9 @@ query PartSuggest($q: String!) {
   }
 }
 
-fragment PartFields on SupPart {
-  mpn
-  manufacturer { name }
-  shortDescription
-  octopartUrl
-  totalAvail
-  bestImage { url }
-  bestDatasheet { url }
-  specs { attribute { shortname name } displayValue }
-  sellers(authorizedOnly: $authorizedOnly, includeBrokers: $includeBrokers) {
-    company { name homepageUrl }
-    isAuthorized
-    isBroker
-    offers {
-      sku inventoryLevel moq packaging clickUrl updated
-      prices { quantity price currency convertedPrice convertedCurrency conversionRate }
-    }
-  }
-}
 """
+    + PART_FIELDS
+)
 
 SELLER_VARS = {"currency": "USD", "country": "US", "authorizedOnly": False}
 

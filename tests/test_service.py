@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from bot.models import LineItem, Options
 from bot.parsing import Lookup, parse_command
 from bot.ports import SourceUnavailable, Store
 from bot.service import Answer, Failed, LookupService, OverQuota
-from bot.stores.redis import RedisStore
 from bot.stores.sqlite import SQLiteStore
 from tests.fakes.source import FakeSource
 
@@ -23,17 +19,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s: Store
-    if request.param == "sqlite":
-        s = SQLiteStore(str(tmp_path / "svc.sqlite3"))
-    else:
-        s = RedisStore(request.getfixturevalue("redis_url"))
-    yield s
-    s.close()
 
 
 def make(
@@ -91,6 +76,7 @@ def test_identical_simultaneous_lookups_make_one_request(store: Store) -> None:
     src.gate = threading.Event()
     svc, _ = make(store, src)
     results: list[object] = []
+
     def go(user: str) -> None:
         results.append(svc.lookup("T", user, ask("AD7685ARM x10")))
 

@@ -7,25 +7,12 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.ports import Store
-from bot.stores.redis import RedisStore
 from bot.stores.sqlite import SQLiteStore
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s: Store
-    if request.param == "sqlite":
-        s = SQLiteStore(str(tmp_path / "store.sqlite3"))
-    else:
-        s = RedisStore(request.getfixturevalue("redis_url"))
-    yield s
-    s.close()
 
 
 def test_cache_round_trip_and_expiry(store: Store) -> None:
