@@ -28,9 +28,7 @@ import queue
 import random
 import re
 import shutil
-import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -60,10 +58,11 @@ from bot.ports import SourceError
 from bot.service import LookupService, OverQuota
 from bot.singleflight import SingleFlight
 from bot.stores import open_store
-from tests.conftest import NEXAR_ID, NEXAR_SECRET, SIGNING_SECRET, bot_env, free_port
+from tests.conftest import NEXAR_ID, NEXAR_SECRET, SIGNING_SECRET, bot_env
 from tests.fakes.nexar import FakeNexar, load_sample_parts
 from tests.fakes.signing import signed_headers, slash_command_body
 from tests.fakes.slack import FakeSlack
+from tests.serve import ServeProcess
 from tests.shared import has_nexar_schema, nexar_schema_errors
 
 SECTIONS = ("replay", "ack", "overhead", "burst", "memory")
@@ -517,35 +516,13 @@ class BenchSlack(FakeSlack):
             self._answered.clear()
 
 
-class ServerProcess:
-    """`python -m bot serve --port P` as a child process (gunicorn master + one gthread worker)."""
+class ServerProcess(ServeProcess):
+    """`python -m bot serve --port P` as a child process (gunicorn master + worker), with /proc readings."""
 
     def __init__(self, env: dict[str, str], workdir: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / "serve.log"
-        full = {"PATH": os.environ.get("PATH", ""), "HOME": str(workdir), "PYTHONPATH": str(ROOT), **env}
         if os.environ.get("WEB_CONCURRENCY"):
-            full["WEB_CONCURRENCY"] = os.environ["WEB_CONCURRENCY"]  # e.g. WEB_CONCURRENCY=2 python bench/run.py ack
-        self._log = self.log_path.open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(self.port)],
-            env=full,
-            cwd=workdir,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the server did not come up:\n" + self.log_path.read_text()[-2000:])
-            time.sleep(0.1)
+            env = {**env, "WEB_CONCURRENCY": os.environ["WEB_CONCURRENCY"]}  # e.g. WEB_CONCURRENCY=2 python bench/run.py ack
+        super().__init__(env, workdir)
 
     def workers(self) -> list[int]:
         """PIDs of the gunicorn workers (children of the master)."""
@@ -576,16 +553,6 @@ class ServerProcess:
         status = cls.status(pid)
         rss, hwm = (int(status.get(k, "0 kB").split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
         return rss, hwm
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(25)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self._log.close()
 
 
 @contextmanager

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.blockkit import assert_valid_message
-from tests.conftest import SIGNING_SECRET, bot_env, free_port
+from tests.conftest import bot_env, free_port
 from tests.fakes.nexar import FakeNexar
-from tests.fakes.signing import signed_headers, slash_command_body
 from tests.fakes.slack import FakeSlack
+from tests.serve import ServeProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,44 +81,6 @@ def test_env_file_is_read(tmp_path: Path) -> None:
 
 
 # --- the production server, as a real process ----------------------------------------------
-
-
-class ServeProcess:
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self.port = free_port()
-        full = {"PATH": os.environ.get("PATH", ""), "HOME": str(cwd), "PYTHONPATH": str(ROOT), **env}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(self.port)],
-            env=full,
-            cwd=cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("serve did not come up: " + (self.output() or ""))
-            time.sleep(0.1)
-
-    def command(self, text: str, slack: FakeSlack, name: str, user: str = "U123") -> httpx.Response:
-        body = slash_command_body(text, user_id=user, response_url=slack.response_url(name))
-        return httpx.post(self.url + "/slack/events", content=body, headers=signed_headers(SIGNING_SECRET, body), timeout=10)
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-
-    def output(self) -> str:
-        self.kill()
-        return self.proc.stdout.read() if self.proc.stdout else ""
 
 
 @pytest.fixture
