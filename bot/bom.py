@@ -102,9 +102,17 @@ def _find_header(rows: Sequence[Sequence[str]]) -> tuple[int, int, int | None] |
     return None
 
 
-def _quantity(raw: str) -> int | str:
+def _quantity(raw: str, *, decimal_comma: bool = False) -> int | str:
+    """A whole quantity. In semicolon files (European spreadsheets) `1.000` is a thousand and
+    the comma is the decimal mark; elsewhere `1,000` is a thousand."""
     shown = raw.strip()[:20] + ("…" if len(raw.strip()) > 20 else "")
-    text = raw.strip().replace(",", "").replace("_", "")
+    text = raw.strip().replace("_", "").replace(" ", "")
+    if decimal_comma:
+        if re.fullmatch(r"\d{1,3}(\.\d{3})+", text):
+            text = text.replace(".", "")
+        text = text.replace(",", ".") if re.fullmatch(r"\d+,\d+", text) else text
+    else:
+        text = text.replace(",", "")
     if not text:
         return 1
     if re.fullmatch(r"\d+(\.0+)?", text):
@@ -126,7 +134,8 @@ def read_bom(data: bytes, *, max_lines: int = MAX_BOM_LINES) -> Bom | BomError:
     if isinstance(text, BomError):
         return text
     try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=_dialect(text)))
+        delimiter = _dialect(text)
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as exc:
         return BomError(f"that file is not valid CSV ({exc})")
     found = _find_header(rows)
@@ -156,7 +165,7 @@ def read_bom(data: bytes, *, max_lines: int = MAX_BOM_LINES) -> Bom | BomError:
             continue
         qty: int | str = 1
         if qty_col is not None:
-            qty = _quantity(row[qty_col] if qty_col < len(row) else "")
+            qty = _quantity(row[qty_col] if qty_col < len(row) else "", decimal_comma=delimiter == ";")
         if isinstance(qty, str):
             problems.append(f"line {row_no} ({mpn[:40]}): {qty}")
             continue

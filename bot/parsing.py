@@ -95,50 +95,54 @@ def _clip(text: str, n: int = 40) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _take_options(tokens: list[str]) -> tuple[list[str], Options] | Invalid:
+def _take_options(tokens: list[str], *, strict: bool = True) -> tuple[list[str], Options] | Invalid:
+    """Split `--options` (anywhere, also glued to a `,`/`;` separator) from the other tokens.
+
+    A bad option is an `Invalid`, or with `strict=False` skipped (with its value)."""
     opts = Options()
     rest: list[str] = []
+    problem: Invalid | None = None
     i = 0
     while i < len(tokens):
         tok = tokens[i]
+        i += 1
         m = _OPTION_RE.match(tok.rstrip(",;"))
         if not m:
             rest.append(tok)
-            i += 1
             continue
-        if tok[-1] in ",;":
-            rest.append(tok[-1])
+        separator = tok[-1] if tok[-1] in ",;" else None
         name, value = m.group(1).lower(), m.group(2)
+        if name in ("currency", "country") and value is None and i < len(tokens):
+            value, i = tokens[i], i + 1
+            if value[-1:] in (",", ";"):
+                value, separator = value[:-1], value[-1]
+        if separator:
+            rest.append(separator)
         if name == "help":
             rest.append("help")
-            i += 1
-            continue
-        if name in ("all", "public"):
+        elif name in ("all", "public"):
             if value is not None:
-                return Invalid(f"`--{name}` takes no value")
-            opts = replace(opts, all_sellers=True) if name == "all" else replace(opts, public=True)
-            i += 1
-            continue
-        if name not in ("currency", "country"):
-            return Invalid(
+                problem = problem or Invalid(f"`--{name}` takes no value")
+            else:
+                opts = replace(opts, all_sellers=True) if name == "all" else replace(opts, public=True)
+        elif name not in ("currency", "country"):
+            problem = problem or Invalid(
                 f"`--{_clip(name, 20)}` is not an option",
                 "Options are `--all`, `--currency EUR`, `--country DE` and `--public`.",
             )
-        if value is None:
-            if i + 1 >= len(tokens):
-                return Invalid(f"`--{name}` needs a code, e.g. `--{name} {'EUR' if name == 'currency' else 'DE'}`")
-            value = tokens[i + 1]
-            i += 1
-        code = value.upper()
-        if name == "currency":
-            if code not in CURRENCIES:
-                return Invalid(f"`{_clip(value, 10)}` is not an ISO 4217 currency code", "Try `--currency EUR`.")
-            opts = replace(opts, currency=code)
+        elif value is None:
+            problem = problem or Invalid(f"`--{name}` needs a code, e.g. `--{name} {'EUR' if name == 'currency' else 'DE'}`")
+        elif name == "currency":
+            if value.upper() in CURRENCIES:
+                opts = replace(opts, currency=value.upper())
+            else:
+                problem = problem or Invalid(f"`{_clip(value, 10)}` is not an ISO 4217 currency code", "Try `--currency EUR`.")
+        elif value.upper() in COUNTRIES:
+            opts = replace(opts, country=value.upper())
         else:
-            if code not in COUNTRIES:
-                return Invalid(f"`{_clip(value, 10)}` is not an ISO 3166 country code", "Try `--country DE`.")
-            opts = replace(opts, country=code)
-        i += 1
+            problem = problem or Invalid(f"`{_clip(value, 10)}` is not an ISO 3166 country code", "Try `--country DE`.")
+    if problem and strict:
+        return problem
     return rest, opts
 
 
@@ -248,16 +252,19 @@ def parse_mention(text: str) -> Command:
     return _parse_english(text)
 
 
+def _lenient_options(text: str) -> tuple[list[str], Options]:
+    taken = _take_options(text.split(), strict=False)
+    return taken if not isinstance(taken, Invalid) else (text.split(), Options())
+
+
 def parse_options(text: str) -> Options:
     """Just the `--options` of a message (e.g. the one a BOM is shared with); bad ones are ignored."""
-    taken = _take_options(text.split())
-    return taken[1] if not isinstance(taken, Invalid) else Options()
+    return _lenient_options(text)[1]
 
 
 def _parse_english(text: str) -> Command:
-    options = parse_options(text)
-    taken = _take_options(text.split())
-    text = " ".join(taken[0]) if not isinstance(taken, Invalid) else " ".join(t for t in text.split() if not t.startswith("--"))
+    words, options = _lenient_options(text)
+    text = " ".join(words)
     quantity = 1
     m = _WORD_QTY.search(text)
     if m:

@@ -89,22 +89,29 @@ def _group(p: PricedOffer) -> int:
     return 3
 
 
-def _sort_key(p: PricedOffer) -> tuple[int, float, int]:
+def _sort_key(p: PricedOffer, currency: str) -> tuple[int, bool, bool, float, int]:
+    """Within a stock group: offers priced in the asked currency before those only priced in
+    another (their numbers do not compare), offers that sell the asked quantity before those
+    priced at a larger minimum order, then the cheapest unit price, then the most stock."""
     price = p.unit_price if p.unit_price is not None else float("inf")
-    return (_group(p), price, -max(p.offer.inventory_level, 0))
+    return (_group(p), p.currency not in (None, currency), p.below_moq, price, -max(p.offer.inventory_level, 0))
 
 
 def rank_offers(part: Part, quantity: int, currency: str, all_sellers: bool = False) -> list[PricedOffer]:
     """Each seller's best offer at `quantity`, best first: enough stock and cheapest first,
     then partial stock, then unpriced, then out-of-stock / non-stocked / RFQ last."""
+
+    def key(p: PricedOffer) -> tuple[int, bool, bool, float, int]:
+        return _sort_key(p, currency)
+
     best: list[PricedOffer] = []
     for seller in part.sellers:
         if not all_sellers and (not seller.is_authorized or seller.is_broker):
             continue
         priced = [price_offer(seller, offer, quantity, currency) for offer in seller.offers]
         if priced:
-            best.append(min(priced, key=_sort_key))
-    return sorted(best, key=_sort_key)
+            best.append(min(priced, key=key))
+    return sorted(best, key=key)
 
 
 def is_stocked(p: PricedOffer) -> bool:

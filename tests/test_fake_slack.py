@@ -61,14 +61,10 @@ def test_auth_test_identifies_the_bot(fake: FakeSlack, client: WebClient) -> Non
     assert (call.path, call.status) == ("/api/auth.test", 200)
 
 
-def test_post_message_records_blocks_and_thread(
-    fake: FakeSlack, client: WebClient
-) -> None:
+def test_post_message_records_blocks_and_thread(fake: FakeSlack, client: WebClient) -> None:
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*LM358*"}}]
 
-    first = client.chat_postMessage(
-        channel="C123", text="LM358", blocks=blocks, thread_ts="1.2"
-    )
+    first = client.chat_postMessage(channel="C123", text="LM358", blocks=blocks, thread_ts="1.2")
     second = client.chat_postMessage(channel="C123", text="again")
 
     assert first["channel"] == "C123"
@@ -77,9 +73,7 @@ def test_post_message_records_blocks_and_thread(
     assert first["message"]["thread_ts"] == "1.2"
     assert "thread_ts" not in second["message"]
     call = fake.calls_to("chat.postMessage")[0]
-    assert call.headers["Content-Type"].startswith(
-        "application/json"
-    )  # slack_sdk sends JSON here
+    assert call.headers["Content-Type"].startswith("application/json")  # slack_sdk sends JSON here
     assert call.args == {
         "channel": "C123",
         "text": "LM358",
@@ -145,9 +139,7 @@ def test_wrong_or_missing_token_is_rejected(fake: FakeSlack) -> None:
 # ------------------------------------------------------------------ files
 
 
-def test_files_upload_v2_runs_the_external_upload_flow(
-    fake: FakeSlack, client: WebClient
-) -> None:
+def test_files_upload_v2_runs_the_external_upload_flow(fake: FakeSlack, client: WebClient) -> None:
     content = "mpn,qty\nLM358,100\n"
 
     resp = client.files_upload_v2(
@@ -176,9 +168,7 @@ def test_files_upload_v2_runs_the_external_upload_flow(
     assert client.files_info(file=file_id)["file"]["size"] == len(content)
 
 
-def test_private_file_download_needs_the_bot_token(
-    fake: FakeSlack, client: WebClient
-) -> None:
+def test_private_file_download_needs_the_bot_token(fake: FakeSlack, client: WebClient) -> None:
     file_obj = fake.add_file("F1", "bom.csv", b"mpn,qty\nNE555,50\n")
     url = file_obj["url_private_download"]
     assert url == f"{fake.base_url}/files-pri/T0001-F1/download/bom.csv"
@@ -202,9 +192,7 @@ def test_private_file_download_needs_the_bot_token(
 
 
 def test_webhook_client_posts_to_response_url(fake: FakeSlack) -> None:
-    resp = WebhookClient(fake.response_url("r9")).send(
-        text="hello", response_type="ephemeral"
-    )
+    resp = WebhookClient(fake.response_url("r9")).send(text="hello", response_type="ephemeral")
 
     assert (resp.status_code, resp.body) == (200, "ok")
     (call,) = fake.calls_to("response_url")
@@ -241,9 +229,7 @@ def test_rate_limit_is_retried_by_slack_sdk(fake: FakeSlack) -> None:
     assert [c.status for c in fake.calls_to("chat.postMessage")] == [429, 200]
 
 
-def test_rate_limit_without_retry_handler_surfaces(
-    fake: FakeSlack, client: WebClient
-) -> None:
+def test_rate_limit_without_retry_handler_surfaces(fake: FakeSlack, client: WebClient) -> None:
     fake.fail_next("chat.postMessage", "429", retry_after=7)
 
     with pytest.raises(SlackApiError) as err:
@@ -295,12 +281,8 @@ def test_unknown_fault_kind_is_refused(fake: FakeSlack) -> None:
         fake.fail_next("auth.test", "teapot")
 
 
-def test_wait_for_blocks_until_the_call_arrives(
-    fake: FakeSlack, client: WebClient
-) -> None:
-    timer = threading.Timer(
-        0.1, lambda: client.chat_postMessage(channel="C1", text="later")
-    )
+def test_wait_for_blocks_until_the_call_arrives(fake: FakeSlack, client: WebClient) -> None:
+    timer = threading.Timer(0.1, lambda: client.chat_postMessage(channel="C1", text="later"))
     timer.start()
     try:
         (call,) = fake.wait_for("chat.postMessage", timeout=5)
@@ -308,15 +290,11 @@ def test_wait_for_blocks_until_the_call_arrives(
         timer.join()
     assert call.args["text"] == "later"
 
-    with pytest.raises(
-        AssertionError, match=r"chat.update.*saw \['chat.postMessage 200'\]"
-    ):
+    with pytest.raises(AssertionError, match=r"chat.update.*saw \['chat.postMessage 200'\]"):
         fake.wait_for("chat.update", timeout=0.05)
 
 
-def test_reset_forgets_calls_faults_and_files(
-    fake: FakeSlack, client: WebClient
-) -> None:
+def test_reset_forgets_calls_faults_and_files(fake: FakeSlack, client: WebClient) -> None:
     fake.add_file("F1", "bom.csv", b"x")
     fake.fail_next("auth.test", "500")
     client.chat_postMessage(channel="C1", text="x")
@@ -349,9 +327,7 @@ def test_signature_matches_slacks_documented_example() -> None:
     "body",
     [
         slash_command_body("LM358 x100", response_url="http://127.0.0.1:1/response/r1"),
-        event_body(
-            {"type": "app_mention", "text": "<@UBOT> NE555", "ts": "1700000000.000100"}
-        ),
+        event_body({"type": "app_mention", "text": "<@UBOT> NE555", "ts": "1700000000.000100"}),
         interaction_body({"type": "block_actions", "actions": []}),
     ],
 )
@@ -365,17 +341,9 @@ def test_signed_headers_pass_slack_sdk_verification(body: bytes) -> None:
 
 
 def test_payload_builders_look_like_slack() -> None:
-    form = parse_qs(
-        slash_command_body(
-            "LM358, NE555 x5", response_url="http://h/response/r1"
-        ).decode()
-    )
-    envelope = json.loads(
-        event_body({"type": "app_mention", "ts": "1700000000.000100"})
-    )
-    payload = parse_qs(interaction_body({"type": "block_actions"}).decode())["payload"][
-        0
-    ]
+    form = parse_qs(slash_command_body("LM358, NE555 x5", response_url="http://h/response/r1").decode())
+    envelope = json.loads(event_body({"type": "app_mention", "ts": "1700000000.000100"}))
+    payload = parse_qs(interaction_body({"type": "block_actions"}).decode())["payload"][0]
 
     assert form["command"] == ["/part"] and form["text"] == ["LM358, NE555 x5"]
     assert form["response_url"] == ["http://h/response/r1"]
@@ -409,9 +377,7 @@ def _bolt_app(fake: FakeSlack) -> App:
     )
 
 
-def _signed_request(
-    body: bytes, content_type: str = "application/x-www-form-urlencoded"
-) -> BoltRequest:
+def _signed_request(body: bytes, content_type: str = "application/x-www-form-urlencoded") -> BoltRequest:
     headers = signed_headers(SECRET, body, content_type=content_type)
     return BoltRequest(body=body.decode(), headers={**headers})
 

@@ -115,6 +115,4 @@ def event_body(
 
 def interaction_body(payload: dict[str, Any]) -> bytes:
     """An interactivity form body: ``payload=<url-encoded JSON>``."""
-    return urlencode({"payload": json.dumps(payload, separators=(",", ":"))}).encode(
-        "utf-8"
-    )
+    return urlencode({"payload": json.dumps(payload, separators=(",", ":"))}).encode("utf-8")

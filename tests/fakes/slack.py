@@ -62,18 +62,12 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def json(
-        cls, data: JsonDict, status: int = 200, headers: dict[str, str] | None = None
-    ) -> _Reply:
+    def json(cls, data: JsonDict, status: int = 200, headers: dict[str, str] | None = None) -> _Reply:
         return cls(status, json.dumps(data).encode("utf-8"), headers=headers or {})
 
     @classmethod
-    def text(
-        cls, text: str, status: int = 200, headers: dict[str, str] | None = None
-    ) -> _Reply:
-        return cls(
-            status, text.encode("utf-8"), "text/plain; charset=utf-8", headers or {}
-        )
+    def text(cls, text: str, status: int = 200, headers: dict[str, str] | None = None) -> _Reply:
+        return cls(status, text.encode("utf-8"), "text/plain; charset=utf-8", headers or {})
 
 
 @dataclass
@@ -143,9 +137,7 @@ def _header(headers: dict[str, str], name: str) -> str:
 
 def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
     """Form fields of a multipart body: text parts as str, file parts as bytes."""
-    message = BytesParser(policy=policy.HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
-    )
+    message = BytesParser(policy=policy.HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
     fields: dict[str, Any] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
@@ -297,9 +289,7 @@ class FakeSlack:
         with self._lock:
             return [c for c in self._calls if c.method == method]
 
-    def wait_for(
-        self, method: str, count: int = 1, timeout: float = 5.0
-    ) -> list[SlackCall]:
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[SlackCall]:
         """Block until ``count`` calls of ``method`` arrived; raise AssertionError on timeout."""
         with self._changed:
 
@@ -308,9 +298,7 @@ class FakeSlack:
 
             if not self._changed.wait_for(enough, timeout=timeout):
                 seen = [f"{c.method} {c.status}" for c in self._calls]
-                raise AssertionError(
-                    f"expected {count} {method!r} call(s) within {timeout}s; saw {seen}"
-                )
+                raise AssertionError(f"expected {count} {method!r} call(s) within {timeout}s; saw {seen}")
             return [c for c in self._calls if c.method == method]
 
     @property
@@ -336,9 +324,7 @@ class FakeSlack:
         mimetype: str = "text/csv",
     ) -> JsonDict:
         """Register a downloadable private file; returns its Slack file object."""
-        file_obj = self._file_object(
-            file_id, name, content, filetype=filetype, mimetype=mimetype
-        )
+        file_obj = self._file_object(file_id, name, content, filetype=filetype, mimetype=mimetype)
         with self._lock:
             self._files[file_id] = file_obj
             self._contents[file_id] = content
@@ -353,9 +339,7 @@ class FakeSlack:
         error string and HTTP status of any kind.
         """
         if kind not in FAULT_KINDS:
-            raise ValueError(
-                f"unknown fault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}"
-            )
+            raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}")
         with self._lock:
             queue = self._faults.setdefault(method, deque())
             queue.extend(_Fault(kind, dict(kw)) for _ in range(times))
@@ -372,9 +356,7 @@ class FakeSlack:
 
     # ---------------------------------------------------------------- dispatch
 
-    def _dispatch(
-        self, verb: str, raw_path: str, headers: dict[str, str], body: bytes
-    ) -> _Reply:
+    def _dispatch(self, verb: str, raw_path: str, headers: dict[str, str], body: bytes) -> _Reply:
         arrived = time.monotonic()
         parts = urlsplit(raw_path)
         method, args, handle = self._route(verb, parts.path, parts.query, headers, body)
@@ -384,9 +366,7 @@ class FakeSlack:
             fault = None
         reply = self._fault_reply(method, fault) if fault is not None else handle()
         with self._changed:
-            self._calls.append(
-                SlackCall(method, args, headers, parts.path, reply.status, arrived)
-            )
+            self._calls.append(SlackCall(method, args, headers, parts.path, reply.status, arrived))
             self._changed.notify_all()
         return reply
 
@@ -463,15 +443,9 @@ class FakeSlack:
 
     # ---------------------------------------------------------------- Web API
 
-    def _web_api(
-        self, method: str, args: dict[str, Any], headers: dict[str, str]
-    ) -> _Reply:
+    def _web_api(self, method: str, args: dict[str, Any], headers: dict[str, str]) -> _Reply:
         auth = _header(headers, "Authorization")
-        token = (
-            auth[len("Bearer ") :].strip()
-            if auth.startswith("Bearer ")
-            else str(args.get("token", ""))
-        )
+        token = auth[len("Bearer ") :].strip() if auth.startswith("Bearer ") else str(args.get("token", ""))
         if not token:
             return _Reply.json({"ok": False, "error": "not_authed"})
         if token != self.bot_token:
@@ -551,11 +525,7 @@ class FakeSlack:
 
     def _views_publish(self, args: dict[str, Any]) -> JsonDict:
         view = _maybe_json(args.get("view"))
-        if (
-            not args.get("user_id")
-            or not isinstance(view, dict)
-            or view.get("type") != "home"
-        ):
+        if not args.get("user_id") or not isinstance(view, dict) or view.get("type") != "home":
             return {"ok": False, "error": "invalid_arguments"}
         seq = self._next_seq()
         return {
@@ -606,9 +576,7 @@ class FakeSlack:
                 file_id = str(item.get("id", "")) if isinstance(item, dict) else ""
                 if file_id not in self._uploads:
                     return {"ok": False, "error": "file_not_found"}
-                name = str(
-                    self._pending_uploads.get(file_id, {}).get("filename", file_id)
-                )
+                name = str(self._pending_uploads.get(file_id, {}).get("filename", file_id))
                 content = self._uploads[file_id]
                 filetype, mimetype = _guess_type(name)
                 title = str(item.get("title") or name)
@@ -633,9 +601,7 @@ class FakeSlack:
             "ok": True,
             "channel": {
                 "id": channel,
-                "name": "general"
-                if channel == "C123"
-                else f"channel-{channel.lower()}",
+                "name": "general" if channel == "C123" else f"channel-{channel.lower()}",
                 "is_channel": channel.startswith("C"),
                 "is_group": channel.startswith("G"),
                 "is_im": channel.startswith("D"),
@@ -686,12 +652,7 @@ class FakeSlack:
     def _response_url(args: dict[str, Any]) -> _Reply:
         if "_raw" in args:
             return _Reply.text("invalid_payload", 400)
-        if not (
-            args.get("text")
-            or args.get("blocks")
-            or args.get("attachments")
-            or args.get("delete_original")
-        ):
+        if not (args.get("text") or args.get("blocks") or args.get("attachments") or args.get("delete_original")):
             return _Reply.text("no_text", 400)
         return _Reply(200, b"ok", "text/html")
 
@@ -730,9 +691,7 @@ class FakeSlack:
             file_obj = self._files.get(file_id, {})
         if content is None:
             return _Reply.text("file_not_found", 404)
-        return _Reply(
-            200, content, str(file_obj.get("mimetype", "application/octet-stream"))
-        )
+        return _Reply(200, content, str(file_obj.get("mimetype", "application/octet-stream")))
 
     def _file_object(
         self,

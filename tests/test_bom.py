@@ -1,0 +1,322 @@
+"""Reading a bill of materials (bot.bom.read_bom) and writing the priced CSV (bom_csv)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from bot.bom import MAX_BOM_BYTES, MAX_BOM_LINES, Bom, BomError, bom_csv, read_bom
+from bot.models import LineItem
+
+
+def bom(data: bytes | str) -> Bom:
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    result = read_bom(raw)
+    assert isinstance(result, Bom), result
+    return result
+
+
+def error(data: bytes | str) -> str:
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    result = read_bom(raw)
+    assert isinstance(result, BomError), result
+    assert result.message
+    return result.message
+
+
+def lines(b: Bom) -> list[tuple[int, str, int]]:
+    return [(line.row, line.item.mpn, line.item.quantity) for line in b.lines]
+
+
+# --- headers -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mpn_header",
+    [
+        "MPN",
+        "mpn",
+        "Part Number",
+        "part number",
+        "PartNumber",
+        "Mfr Part #",
+        "Mfr. Part #",
+        "Mfr Part Number",
+        "Manufacturer Part Number",
+        "Manufacturer Part No.",
+        "MFG PN",
+        "P/N",
+        " MPN ",
+    ],
+)
+@pytest.mark.parametrize("qty_header", ["Qty", "QTY", "Quantity", "quantity", "Qty per board", "Count"])
+def test_header_spellings(mpn_header: str, qty_header: str) -> None:
+    b = bom(f"Ref,{mpn_header},{qty_header}\nU1,LM358DR,4\nU2,NE555DR,2\n")
+    assert lines(b) == [(2, "LM358DR", 4), (3, "NE555DR", 2)]
+    assert b.mpn_column == mpn_header.strip()
+    assert b.qty_column == qty_header
+    assert b.problems == ()
+
+
+def test_the_mpn_column_is_preferred_over_a_generic_part_column() -> None:
+    b = bom("Part,Description,MPN,Qty\nR1,10k resistor,RC0603FR-0710KL,10\n")
+    assert lines(b) == [(2, "RC0603FR-0710KL", 10)]
+    assert b.mpn_column == "MPN"
+
+
+def test_manufacturer_part_number_preferred_over_part_number() -> None:
+    b = bom("Part Number,Manufacturer Part Number,Quantity\nINT-001,LM358DR,3\n")
+    assert lines(b) == [(2, "LM358DR", 3)]
+    assert b.mpn_column == "Manufacturer Part Number"
+
+
+def test_header_not_on_the_first_row() -> None:
+    text = "Bill of materials\nBoard: widget rev B\n\nDesignator,Mfr Part #,Qty\nU1,AD7685ARM,2\nU2,LM358DR,5\n"
+    b = bom(text)
+    assert lines(b) == [(5, "AD7685ARM", 2), (6, "LM358DR", 5)]
+    assert b.mpn_column == "Mfr Part #"
+
+
+def test_no_mpn_column_names_the_expected_headers() -> None:
+    message = error("Designator,Value,Footprint\nR1,10k,0603\n")
+    assert "`MPN`" in message
+    assert "`Part Number`" in message
+    assert "`Mfr Part #`" in message
+    assert "`Qty`" in message or "`Quantity`" in message
+
+
+# --- formats and encodings ---------------------------------------------------------------------
+
+
+def test_tsv() -> None:
+    b = bom("MPN\tQty\tDescription\nLM358DR\t10\tdual op amp, SOIC-8\nNE555DR\t5\ttimer\n")
+    assert lines(b) == [(2, "LM358DR", 10), (3, "NE555DR", 5)]
+
+
+def test_semicolon_separated() -> None:
+    b = bom("MPN;Qty;Description\nLM358DR;10;dual op amp, SOIC-8\nNE555DR;5;timer, 8 pin\n")
+    assert lines(b) == [(2, "LM358DR", 10), (3, "NE555DR", 5)]
+
+
+def test_quoted_fields_with_commas_and_quotes() -> None:
+    b = bom('MPN,Description,Qty\nLM358DR,"op amp, dual ""low power""",1000\n"RC0603,X",resistor,3\n')
+    assert lines(b) == [(2, "LM358DR", 1000), (3, "RC0603,X", 3)]
+
+
+def test_quoted_thousands_separator() -> None:
+    b = bom('MPN,Qty\nLM358DR,"1,000"\nNE555DR,2_500\n')
+    assert lines(b) == [(2, "LM358DR", 1000), (3, "NE555DR", 2500)]
+
+
+def test_utf8_bom_is_ignored() -> None:
+    b = bom(b"\xef\xbb\xbfMPN,Qty\r\nLM358DR,2\r\n")
+    assert lines(b) == [(2, "LM358DR", 2)]
+    assert b.mpn_column == "MPN"
+
+
+def test_cp1252_file() -> None:
+    data = "MPN;Description;Qty\nLM358DR;Op amp ±15 V, 25 °C, 1 µA;3\nGRM188R71H104KA93D;100 nF – X7R;50\n".encode("cp1252")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    b = bom(data)
+    assert lines(b) == [(2, "LM358DR", 3), (3, "GRM188R71H104KA93D", 50)]
+
+
+def test_crlf_and_blank_lines_keep_line_numbers() -> None:
+    b = bom("MPN,Qty\r\n\r\nLM358DR,1\r\n\r\n\r\nNE555DR,2\r\n,\r\n")
+    assert lines(b) == [(3, "LM358DR", 1), (6, "NE555DR", 2)]
+
+
+def test_rows_with_other_cells_but_no_mpn_are_counted_as_blank() -> None:
+    b = bom("Ref,MPN,Qty\nU1,LM358DR,1\nTP1,,1\nTP2,  ,\n")
+    assert lines(b) == [(2, "LM358DR", 1)]
+    assert b.skipped_blank == 2
+    assert b.problems == ()
+
+
+def test_short_rows_are_tolerated() -> None:
+    b = bom("Qty,Ref,MPN\n5,U1,LM358DR\n7\n3,U2\n")
+    assert lines(b) == [(2, "LM358DR", 5)]
+    assert b.skipped_blank == 2
+
+
+# --- quantities --------------------------------------------------------------------------------
+
+
+def test_missing_qty_column_means_one_each() -> None:
+    b = bom("MPN,Description\nLM358DR,op amp\nNE555DR,timer\n")
+    assert lines(b) == [(2, "LM358DR", 1), (3, "NE555DR", 1)]
+    assert b.qty_column is None
+
+
+def test_empty_quantity_cell_means_one() -> None:
+    b = bom("MPN,Qty\nLM358DR,\nNE555DR,  \n")
+    assert lines(b) == [(2, "LM358DR", 1), (3, "NE555DR", 1)]
+
+
+@pytest.mark.parametrize(("raw", "qty"), [("7", 7), (" 7 ", 7), ("7.0", 7), ("7.00", 7), ("10000000", 10_000_000)])
+def test_good_quantities(raw: str, qty: int) -> None:
+    assert lines(bom(f"MPN,Qty\nLM358DR,{raw}\n")) == [(2, "LM358DR", qty)]
+
+
+@pytest.mark.parametrize(
+    ("raw", "needle"),
+    [
+        ("2.5", "not a whole number"),
+        ("abc", "not a whole number"),
+        ("-3", "not a whole number"),
+        ("1e3", "not a whole number"),
+        ("0", "below 1"),
+        ("10000001", "10,000,000"),
+        ("9" * 30, "10,000,000"),
+        ("9" * 400, "10,000,000"),
+    ],
+)
+def test_bad_quantities_are_reported_per_line_and_not_included(raw: str, needle: str) -> None:
+    b = bom(f"MPN,Qty\nLM358DR,4\nNE555DR,{raw}\n1N4148W-7-F,2\n")
+    assert lines(b) == [(2, "LM358DR", 4), (4, "1N4148W-7-F", 2)]
+    assert len(b.problems) == 1
+    problem = b.problems[0]
+    assert problem.startswith("line 3 (NE555DR): ")
+    assert needle in problem
+    assert len(problem) < 200
+
+
+def test_several_problems_each_with_its_line_number() -> None:
+    b = bom("Title row\nMPN,Qty\nLM358DR,x\nLM*,2\nOK1,3\nTOO-LONG-" + "A" * 40 + ",1\nBAD PART,1\n")
+    assert lines(b) == [(5, "OK1", 3)]
+    assert [p.split(":")[0].split(" (")[0] for p in b.problems] == ["line 3", "line 4", "line 6", "line 7"]
+    assert "wildcard" in b.problems[1]
+    assert "longer than 40" in b.problems[2]
+    assert "cannot contain" in b.problems[3]
+
+
+def test_wildcard_mpn_is_reported_and_not_looked_up() -> None:
+    b = bom("MPN,Qty\nLM35*,10\nNE555DR,1\n")
+    assert lines(b) == [(3, "NE555DR", 1)]
+    assert b.problems == ("line 2: `LM35*` has a wildcard; partbot looks up exact part numbers only",)
+
+
+# --- refusals ----------------------------------------------------------------------------------
+
+
+def test_empty_file() -> None:
+    assert "empty" in error(b"")
+    assert "empty" in error(b"   \r\n\n\t ")
+
+
+def test_header_only_file_has_no_lines() -> None:
+    b = bom("MPN,Qty\n")
+    assert b.lines == () and b.problems == ()
+
+
+def test_binary_file_with_nul_bytes() -> None:
+    message = error(b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)) * 4)
+    assert "binary" in message
+
+
+def test_binary_file_without_nul_bytes() -> None:
+    assert "binary" in error(b"MPN,Qty\n" + bytes(range(1, 32)) * 3 + b"\n")
+
+
+def test_ten_megabytes_is_refused() -> None:
+    data = b"MPN,Qty\n" + b"LM358DR,1\n" * (10 * 1024 * 1024 // 10)
+    assert len(data) > 10 * 1024 * 1024
+    message = error(data)
+    assert "MB" in message and "10.0 MB" in message
+
+
+def test_just_over_the_byte_limit_is_refused() -> None:
+    data = b"MPN,Qty\n" + b"x" * MAX_BOM_BYTES
+    assert "MB" in error(data)
+
+
+def test_five_thousand_lines_are_refused() -> None:
+    data = "MPN,Qty\n" + "".join(f"PART{i},1\n" for i in range(5000))
+    message = error(data)
+    assert "5,000 lines" in message
+    assert f"{MAX_BOM_LINES:,}" in message
+
+
+def test_the_line_limit_counts_data_lines_only() -> None:
+    data = "Title\n\nMPN,Qty\n" + "".join(f"PART{i},1\n\n" for i in range(MAX_BOM_LINES))
+    assert len(bom(data).lines) == MAX_BOM_LINES
+    data += "ONEMORE,1\n"
+    assert f"{MAX_BOM_LINES + 1:,} lines" in error(data)
+
+
+def test_max_lines_argument() -> None:
+    data = b"MPN\nA1\nA2\nA3\n"
+    assert isinstance(read_bom(data, max_lines=3), Bom)
+    result = read_bom(data, max_lines=2)
+    assert isinstance(result, BomError)
+    assert "3 lines" in result.message
+
+
+def test_huge_field_is_an_error_not_a_crash() -> None:
+    data = b'MPN,Qty\n"' + b"A" * 200_000 + b'",1\n'
+    result = read_bom(data)
+    assert isinstance(result, (BomError, Bom))
+    if isinstance(result, Bom):
+        assert result.lines == ()
+
+
+# --- writing the priced BOM -----------------------------------------------------------------------
+
+
+def parse_csv(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8"))))
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("+SUM(A1:A2)", "'+SUM(A1:A2)"),
+        ("@x", "'@x"),
+        ("@SUM(1)", "'@SUM(1)"),
+        ("-cmd", "'-cmd"),
+        ("-2+3", "'-2+3"),
+        ("-5", "-5"),
+        ("-1.25", "-1.25"),
+        ("LM358DR", "LM358DR"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ],
+)
+def test_bom_csv_defuses_formula_cells(cell: str, written: str) -> None:
+    rows = parse_csv(bom_csv(["value"], [[cell]]))
+    assert rows == [["value"], [written]]
+
+
+def test_bom_csv_keeps_numbers_and_blanks_none() -> None:
+    data = bom_csv(
+        ["line", "mpn", "qty", "price", "note"], [[2, "LM358DR", 100, -0.5, None], [3, "NE555DR, rev A", 5, 1.25, "ok"]]
+    )
+    assert data.endswith(b"\r\n")
+    assert parse_csv(data) == [
+        ["line", "mpn", "qty", "price", "note"],
+        ["2", "LM358DR", "100", "-0.5", ""],
+        ["3", "NE555DR, rev A", "5", "1.25", "ok"],
+    ]
+
+
+def test_bom_csv_is_utf8() -> None:
+    data = bom_csv(["d"], [["µA741 – 10 kΩ"]])
+    assert data.decode("utf-8").splitlines()[1] == "µA741 – 10 kΩ"
+
+
+def test_round_trip_through_bom_csv() -> None:
+    data = bom_csv(["MPN", "Qty"], [["LM358DR", 4], ["RC0603,X", 2]])
+    b = bom(data)
+    assert [line.item for line in b.lines] == [LineItem("LM358DR", 4), LineItem("RC0603,X", 2)]
+
+
+def test_semicolon_files_read_european_numbers() -> None:
+    b = bom("MPN;Qty\nLM358DR;1.000\nNE555DR;2,0\nBC547B;2,5\n")
+    assert lines(b) == [(2, "LM358DR", 1000), (3, "NE555DR", 2)]
+    assert b.problems == ("line 4 (BC547B): quantity '2,5' is not a whole number",)

@@ -1,0 +1,482 @@
+"""Price breaks, seller ranking, lifecycle and money formatting (bot.pricing)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.models import NON_STOCKED, RFQ, STOCK_UNKNOWN, UNKNOWN, Lifecycle, Offer, Part, PricedOffer, PricePoint, Seller
+from bot.pricing import (
+    format_money,
+    format_total,
+    is_exact_match,
+    is_stocked,
+    parse_lifecycle,
+    price_offer,
+    rank_offers,
+    stock_label,
+)
+
+FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def pp(
+    quantity: int, price: float, currency: str = "USD", converted: float | None = None, converted_currency: str | None = None
+) -> PricePoint:
+    return PricePoint(quantity, price, currency, converted, converted_currency)
+
+
+def offer(
+    *prices: PricePoint, stock: int = 1000, moq: int | None = None, sku: str = "SKU", url: str = "https://example.com/buy"
+) -> Offer:
+    return Offer(sku=sku, inventory_level=stock, moq=moq, packaging=None, click_url=url, updated=None, prices=tuple(prices))
+
+
+def seller(name: str, *offers: Offer, authorized: bool = True, broker: bool = False) -> Seller:
+    return Seller(name=name, is_authorized=authorized, is_broker=broker, offers=tuple(offers))
+
+
+LADDER = (pp(1, 1.00), pp(10, 0.80), pp(100, 0.50), pp(1000, 0.30))
+S = seller("Digi-Key")
+
+
+# --- price_offer -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("qty", "unit"),
+    [(1, 1.00), (9, 1.00), (10, 0.80), (11, 0.80), (99, 0.80), (100, 0.50), (999, 0.50), (1000, 0.30), (10_000_000, 0.30)],
+)
+def test_unit_price_is_the_largest_break_at_or_below_the_quantity(qty: int, unit: float) -> None:
+    p = price_offer(S, offer(*LADDER), qty, "USD")
+    assert p.unit_price == unit
+    assert p.priced_quantity == qty
+    assert p.below_moq is False
+    assert p.estimated is False
+    assert p.currency == "USD"
+    assert p.extended_price == pytest.approx(unit * qty)
+    assert p.breaks == LADDER
+
+
+def test_unsorted_breaks_are_sorted_before_pricing() -> None:
+    shuffled = (LADDER[2], LADDER[0], LADDER[3], LADDER[1])
+    p = price_offer(S, offer(*shuffled), 150, "USD")
+    assert p.unit_price == 0.50
+    assert [b.quantity for b in p.breaks] == [1, 10, 100, 1000]
+
+
+def test_exactly_on_a_break() -> None:
+    p = price_offer(S, offer(*LADDER), 100, "USD")
+    assert (p.unit_price, p.priced_quantity, p.below_moq) == (0.50, 100, False)
+    assert p.extended_price == pytest.approx(50.0)
+
+
+def test_below_the_moq_is_priced_at_the_moq_and_flagged() -> None:
+    p = price_offer(S, offer(*LADDER, moq=25), 5, "USD")
+    assert p.below_moq is True
+    assert p.priced_quantity == 25
+    assert p.unit_price == 0.80
+    assert p.extended_price == pytest.approx(20.0)
+
+
+def test_at_or_above_the_moq_is_not_flagged() -> None:
+    p = price_offer(S, offer(*LADDER, moq=25), 25, "USD")
+    assert (p.below_moq, p.priced_quantity, p.unit_price) == (False, 25, 0.80)
+    p = price_offer(S, offer(*LADDER, moq=25), 150, "USD")
+    assert (p.below_moq, p.priced_quantity, p.unit_price) == (False, 150, 0.50)
+
+
+def test_below_the_smallest_break_without_moq_is_priced_at_that_break_and_flagged() -> None:
+    ladder = (pp(100, 0.50), pp(1000, 0.30))
+    for moq in (None, 0, 1):
+        p = price_offer(S, offer(*ladder, moq=moq), 7, "USD")
+        assert p.below_moq is True, moq
+        assert p.priced_quantity == 100
+        assert p.unit_price == 0.50
+        assert p.extended_price == pytest.approx(50.0)
+
+
+def test_moq_below_the_smallest_break_still_prices_at_the_smallest_break() -> None:
+    p = price_offer(S, offer(pp(100, 0.50), moq=10), 20, "USD")
+    assert (p.priced_quantity, p.unit_price, p.below_moq) == (100, 0.50, True)
+
+
+def test_moq_between_breaks_uses_the_break_below_the_moq() -> None:
+    p = price_offer(S, offer(*LADDER, moq=2500), 1, "USD")
+    assert (p.priced_quantity, p.unit_price, p.below_moq) == (2500, 0.30, True)
+
+
+def test_native_currency_is_preferred_over_a_converted_price() -> None:
+    o = offer(
+        pp(1, 1.10, "EUR", 1.20, "USD"),
+        pp(1, 1.00, "USD", 1.00, "USD"),
+        pp(10, 0.90, "USD", 0.90, "USD"),
+    )
+    p = price_offer(S, o, 10, "USD")
+    assert (p.unit_price, p.currency, p.estimated) == (0.90, "USD", False)
+    assert all(b.currency == "USD" for b in p.breaks)
+
+
+def test_converted_prices_are_flagged_as_estimates() -> None:
+    o = offer(pp(1, 1.00, "EUR", 1.09, "USD"), pp(100, 0.80, "EUR", 0.872, "USD"))
+    p = price_offer(S, o, 150, "USD")
+    assert p.unit_price == 0.872
+    assert p.currency == "USD"
+    assert p.estimated is True
+    assert [(b.quantity, b.price, b.currency) for b in p.breaks] == [(1, 1.09, "USD"), (100, 0.872, "USD")]
+
+
+def test_converted_price_missing_falls_back_to_the_native_ladder_unconverted() -> None:
+    o = offer(pp(1, 1.00, "EUR"), pp(100, 0.80, "EUR"), pp(1, 0.9, "GBP"))
+    p = price_offer(S, o, 100, "USD")
+    assert (p.unit_price, p.currency, p.estimated) == (0.80, "EUR", False)
+    assert [b.currency for b in p.breaks] == ["EUR", "EUR"]
+
+
+def test_offer_with_no_prices() -> None:
+    o = offer(stock=500)
+    p = price_offer(S, o, 10, "USD")
+    assert p.unit_price is None
+    assert p.currency is None
+    assert p.priced_quantity is None
+    assert p.extended_price is None
+    assert p.below_moq is False
+    assert p.estimated is False
+    assert p.breaks == ()
+    assert p.in_stock is True
+
+
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [(5, True), (1, True), (0, False), (NON_STOCKED, False), (STOCK_UNKNOWN, True), (UNKNOWN, False), (RFQ, False)],
+)
+def test_in_stock(level: int, expected: bool) -> None:
+    assert price_offer(S, offer(*LADDER, stock=level), 1, "USD").in_stock is expected
+
+
+# --- rank_offers ---------------------------------------------------------------------------------
+
+
+def part(*sellers: Seller) -> Part:
+    return Part(mpn="LM358DR", manufacturer="Texas Instruments", sellers=tuple(sellers))
+
+
+def names(ranked: list[PricedOffer]) -> list[str]:
+    return [p.seller.name for p in ranked]
+
+
+def test_enough_stock_cheapest_first_then_partial_then_unpriced_then_unstocked() -> None:
+    p = part(
+        seller("Out", offer(pp(1, 0.01), stock=0)),
+        seller("NonStocked", offer(pp(1, 0.01), stock=NON_STOCKED)),
+        seller("Rfq", offer(pp(1, 0.01), stock=RFQ)),
+        seller("Unknown", offer(pp(1, 0.01), stock=UNKNOWN)),
+        seller("Unpriced", offer(stock=5000)),
+        seller("Partial", offer(pp(1, 0.05), stock=50)),
+        seller("Dear", offer(pp(1, 0.90), stock=5000)),
+        seller("Cheap", offer(pp(1, 0.40), stock=100)),
+        seller("QtyUnknown", offer(pp(1, 0.60), stock=STOCK_UNKNOWN)),
+    )
+    ranked = rank_offers(p, 100, "USD")
+    assert names(ranked[:5]) == ["Cheap", "QtyUnknown", "Dear", "Partial", "Unpriced"]
+    assert set(names(ranked[5:])) == {"Out", "NonStocked", "Rfq", "Unknown"}
+    assert [is_stocked(r) for r in ranked] == [True] * 5 + [False] * 4
+
+
+def test_stock_unknown_code_counts_as_in_stock() -> None:
+    p = part(seller("A", offer(pp(1, 0.5), stock=STOCK_UNKNOWN)), seller("B", offer(pp(1, 0.4), stock=10)))
+    ranked = rank_offers(p, 1_000_000, "USD")
+    # B has only 10 of 1,000,000 (partial); A's -2 means "in stock, quantity unknown".
+    assert names(ranked) == ["A", "B"]
+    assert all(is_stocked(r) for r in ranked)
+
+
+def test_partial_stock_sorted_by_price() -> None:
+    p = part(
+        seller("P1", offer(pp(1, 0.9), stock=10)),
+        seller("P2", offer(pp(1, 0.3), stock=20)),
+        seller("Full", offer(pp(1, 5.0), stock=1000)),
+    )
+    assert names(rank_offers(p, 500, "USD")) == ["Full", "P2", "P1"]
+
+
+def test_enough_stock_is_judged_at_the_priced_quantity() -> None:
+    # Asked 10 but the MOQ is 100 and only 50 are in stock: that is partial stock.
+    p = part(seller("Moq", offer(pp(1, 0.10), moq=100, stock=50)), seller("Plain", offer(pp(1, 0.20), stock=50)))
+    assert names(rank_offers(p, 10, "USD")) == ["Plain", "Moq"]
+
+
+def test_ties_in_price_prefer_more_stock() -> None:
+    p = part(seller("Small", offer(pp(1, 0.5), stock=100)), seller("Big", offer(pp(1, 0.5), stock=9000)))
+    assert names(rank_offers(p, 10, "USD")) == ["Big", "Small"]
+
+
+def test_authorized_only_by_default() -> None:
+    p = part(
+        seller("Auth", offer(pp(1, 0.5))),
+        seller("Unauth", offer(pp(1, 0.1)), authorized=False),
+        seller("Broker", offer(pp(1, 0.1)), authorized=False, broker=True),
+        seller("AuthBroker", offer(pp(1, 0.1)), authorized=True, broker=True),
+    )
+    assert names(rank_offers(p, 1, "USD")) == ["Auth"]
+    assert names(rank_offers(p, 1, "USD", all_sellers=False)) == ["Auth"]
+    assert set(names(rank_offers(p, 1, "USD", all_sellers=True))) == {"Auth", "Unauth", "Broker", "AuthBroker"}
+    assert names(rank_offers(p, 1, "USD", all_sellers=True))[-1] == "Auth"
+
+
+def test_a_sellers_best_offer_is_chosen_among_several() -> None:
+    s = seller(
+        "Digi-Key",
+        offer(pp(1, 0.30), stock=0, sku="cut-tape-oos"),
+        offer(pp(1, 0.50), stock=5000, sku="tube"),
+        offer(pp(1, 0.45), stock=20, sku="partial"),
+        offer(pp(1, 0.40), stock=5000, sku="reel"),
+        offer(stock=9000, sku="unpriced"),
+    )
+    ranked = rank_offers(part(s), 100, "USD")
+    assert len(ranked) == 1
+    assert ranked[0].offer.sku == "reel"
+    assert ranked[0].unit_price == 0.40
+
+
+def test_seller_with_no_offers_is_not_listed() -> None:
+    assert rank_offers(part(seller("Empty"), seller("Has", offer(pp(1, 1.0)))), 1, "USD")[0].seller.name == "Has"
+    assert names(rank_offers(part(seller("Empty")), 1, "USD")) == []
+
+
+def test_ranking_uses_the_price_at_the_asked_quantity() -> None:
+    p = part(
+        seller("SmallLot", offer(pp(1, 0.50), pp(1000, 0.45))),
+        seller("Volume", offer(pp(1, 0.90), pp(1000, 0.20))),
+    )
+    assert names(rank_offers(p, 1, "USD")) == ["SmallLot", "Volume"]
+    assert names(rank_offers(p, 1000, "USD")) == ["Volume", "SmallLot"]
+
+
+def test_rank_offers_on_a_part_with_no_sellers() -> None:
+    assert rank_offers(part(), 10, "USD") == []
+
+
+# --- lifecycle -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("Production", Lifecycle.PRODUCTION),
+        ("production", Lifecycle.PRODUCTION),
+        ("Active", Lifecycle.PRODUCTION),
+        ("NRND", Lifecycle.NRND),
+        ("nrnd", Lifecycle.NRND),
+        ("Not Recommended for New Designs", Lifecycle.NRND),
+        ("Obsolete", Lifecycle.OBSOLETE),
+        ("Discontinued", Lifecycle.OBSOLETE),
+        ("EOL", Lifecycle.EOL),
+        ("End of Life", Lifecycle.EOL),
+        ("Last Time Buy", Lifecycle.EOL),
+        ("LTB", Lifecycle.EOL),
+        ("Production (Last Time Buy)", Lifecycle.EOL),
+        ("New", Lifecycle.NEW),
+        ("New Product", Lifecycle.NEW),
+        ("Preview", Lifecycle.NEW),
+        ("", Lifecycle.UNKNOWN),
+        (None, Lifecycle.UNKNOWN),
+        ("   ", Lifecycle.UNKNOWN),
+        ("Flux capacitor", Lifecycle.UNKNOWN),
+        ("Geoloc", Lifecycle.UNKNOWN),
+    ],
+)
+def test_parse_lifecycle(text: str | None, status: Lifecycle) -> None:
+    assert parse_lifecycle(text) is status
+
+
+def test_lifecycle_warning_statuses() -> None:
+    assert {s for s in Lifecycle if s.is_warning} == {Lifecycle.NRND, Lifecycle.EOL, Lifecycle.OBSOLETE}
+
+
+# --- exact match ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("asked", "found", "exact"),
+    [
+        ("AD7685ARM", "AD7685ARM", True),
+        ("ad7685arm", "AD7685ARM", True),
+        ("ATMEGA328P-AU", "atmega328pau", True),
+        ("SN74LVC1G14DBVR/T", "SN74LVC1G14DBVRT", True),
+        ("AD7685", "AD7685ARM", False),
+        ("AD7685ARMZ", "AD7685ARM", False),
+        ("LM358", "LM358DR", False),
+    ],
+)
+def test_is_exact_match(asked: str, found: str, exact: bool) -> None:
+    assert is_exact_match(asked, found) is exact
+
+
+# --- money -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "text"),
+    [
+        (0.0123, "USD", "$0.0123"),
+        (0.01, "USD", "$0.01"),
+        (0.1, "USD", "$0.10"),
+        (0.00123, "USD", "$0.00123"),
+        (0.5, "USD", "$0.50"),
+        (1.0, "USD", "$1.00"),
+        (1.2345, "USD", "$1.2345"),
+        (12.5, "USD", "$12.50"),
+        (21.06, "USD", "$21.06"),
+        (99.9, "USD", "$99.90"),
+        (100.0, "USD", "$100.00"),
+        (1234.5, "USD", "$1,234.50"),
+        (1234.567, "USD", "$1,234.57"),
+        (1_000_000.0, "USD", "$1,000,000.00"),
+        (0.0, "USD", "$0.00"),
+        (12.5, "EUR", "€12.50"),
+        (12.5, "GBP", "£12.50"),
+        (125.0, "JPY", "¥125.00"),
+        (1.0, "CHF", "1.00 CHF"),
+        (0.0123, "CHF", "0.0123 CHF"),
+        (1234.5, "SEK", "1,234.50 SEK"),
+        (12.5, None, "12.50"),
+    ],
+)
+def test_format_money(value: float, currency: str | None, text: str) -> None:
+    assert format_money(value, currency) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "text"),
+    [
+        (4055.0, "USD", "$4,055.00"),
+        (0.0123, "USD", "$0.01"),
+        (1234.5, "EUR", "€1,234.50"),
+        (1.0, "CHF", "1.00 CHF"),
+        (12345678.9, "USD", "$12,345,678.90"),
+        (0.0, None, "0.00"),
+    ],
+)
+def test_format_total(value: float, currency: str | None, text: str) -> None:
+    assert format_total(value, currency) == text
+
+
+@FAST
+@given(st.floats(min_value=0.00001, max_value=1e7, allow_nan=False))
+def test_format_money_keeps_two_to_five_decimals_and_the_value(value: float) -> None:
+    text = format_money(value, "USD")
+    assert text.startswith("$")
+    number = text[1:].replace(",", "")
+    decimals = len(number.split(".")[1])
+    assert 2 <= decimals <= 5
+    assert float(number) == pytest.approx(value, rel=1e-3, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("level", "label"),
+    [
+        (1, "1"),
+        (412, "412"),
+        (1234567, "1,234,567"),
+        (0, "out of stock"),
+        (NON_STOCKED, "non-stocked"),
+        (STOCK_UNKNOWN, "in stock"),
+        (UNKNOWN, "unknown"),
+        (RFQ, "RFQ"),
+        (-99, "unknown"),
+    ],
+)
+def test_stock_label(level: int, label: str) -> None:
+    assert stock_label(level) == label
+
+
+# --- properties ----------------------------------------------------------------------------------------
+
+LADDERS = st.dictionaries(
+    st.integers(1, 100_000),
+    st.floats(min_value=0.0001, max_value=10_000, allow_nan=False, allow_infinity=False),
+    min_size=1,
+    max_size=10,
+)
+
+
+@FAST
+@given(LADDERS, st.integers(1, 10_000_000), st.one_of(st.none(), st.integers(0, 50_000)), st.permutations(range(10)))
+def test_unit_price_property(ladder: dict[int, float], qty: int, moq: int | None, order: list[int]) -> None:
+    points = [pp(q, price) for q, price in ladder.items()]
+    shuffled = [points[i] for i in order if i < len(points)]
+    p = price_offer(S, offer(*shuffled, moq=moq), qty, "USD")
+    minimum = max(moq or 1, min(ladder))
+    at = max(qty, minimum)
+    expected_break = max(q for q in ladder if q <= at)
+    assert p.unit_price == ladder[expected_break]
+    assert p.priced_quantity == at
+    assert p.below_moq is (qty < minimum)
+    assert p.extended_price is not None
+    assert math.isclose(p.extended_price, p.unit_price * p.priced_quantity)
+    assert p.estimated is False and p.currency == "USD"
+
+
+OFFERS = st.builds(
+    lambda stock, moq, ladder: offer(*(pp(q, v) for q, v in ladder.items()), stock=stock, moq=moq),
+    st.sampled_from([0, NON_STOCKED, STOCK_UNKNOWN, UNKNOWN, RFQ, 1, 10, 100, 10_000]),
+    st.one_of(st.none(), st.integers(1, 1000)),
+    st.dictionaries(st.integers(1, 5000), st.floats(0.001, 100), max_size=4),
+)
+SELLERS = st.builds(
+    lambda name, offers, auth, broker: seller(name, *offers, authorized=auth, broker=broker),
+    st.text(min_size=1, max_size=8),
+    st.lists(OFFERS, max_size=3),
+    st.booleans(),
+    st.booleans(),
+)
+
+
+def _group(p: PricedOffer) -> int:
+    """0 enough stock, 1 partial stock, 2 in stock but unpriced, 3 out of stock / codes."""
+    level = p.offer.inventory_level
+    if p.unit_price is not None and p.priced_quantity is not None and (level == STOCK_UNKNOWN or p.priced_quantity <= level):
+        return 0
+    if p.unit_price is not None and level > 0:
+        return 1
+    if level > 0 or level == STOCK_UNKNOWN:
+        return 2
+    return 3
+
+
+@FAST
+@given(st.lists(SELLERS, max_size=8), st.integers(1, 20_000), st.booleans())
+def test_rank_offers_property(sellers: list[Seller], qty: int, all_sellers: bool) -> None:
+    p = Part("X1", "M", sellers=tuple(sellers))
+    ranked = rank_offers(p, qty, "USD", all_sellers)
+    eligible = [s for s in sellers if s.offers and (all_sellers or (s.is_authorized and not s.is_broker))]
+    assert len(ranked) == len(eligible)
+    assert all(r.seller in eligible for r in ranked)
+    groups = [_group(r) for r in ranked]
+    assert groups == sorted(groups)
+    for a, b in itertools.pairwise(ranked):
+        if _group(a) == _group(b):
+            assert a.below_moq <= b.below_moq, "offers that sell the asked quantity come before minimum-order ones"
+            if a.below_moq == b.below_moq and a.unit_price is not None and b.unit_price is not None:
+                assert a.unit_price <= b.unit_price
+    assert [is_stocked(r) for r in ranked] == [g < 3 for g in groups]
+
+
+def test_an_offer_that_sells_the_asked_quantity_beats_a_cheaper_reel() -> None:
+    reel = seller("Arrow", offer(pp(2500, 0.10), stock=15_000, moq=2500))
+    cut = seller("Digi-Key", offer(pp(1, 0.30), pp(100, 0.15), stock=5_000))
+    ranked = rank_offers(Part("LM358DR", "TI", sellers=(reel, cut)), 100, "USD")
+    assert [r.seller.name for r in ranked] == ["Digi-Key", "Arrow"]
+    assert ranked[1].below_moq and ranked[1].priced_quantity == 2500
+
+
+def test_offers_priced_only_in_another_currency_rank_after_the_asked_one() -> None:
+    gbp = seller("Farnell", offer(pp(1, 1.0, "GBP"), stock=100))
+    usd = seller("Mouser", offer(pp(1, 5.0), stock=100))
+    ranked = rank_offers(Part("X", "M", sellers=(gbp, usd)), 1, "USD")
+    assert [r.seller.name for r in ranked] == ["Mouser", "Farnell"]
