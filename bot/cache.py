@@ -39,7 +39,11 @@ class AnswerCache:
         value, stored_at = stored
         if self.clock() - stored_at >= self.ttl:
             return None
-        entry = (SearchResult.from_json(value), stored_at)
+        try:
+            entry = (SearchResult.from_json(value), stored_at)
+        except (KeyError, TypeError, ValueError):
+            log.warning("unreadable cache entry %s; treating it as a miss", key)
+            return None
         with self._lock:
             self._local[key] = entry
         return entry

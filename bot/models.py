@@ -6,9 +6,16 @@ shared between threads and compared in tests.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+
+def normalize_mpn(mpn: str) -> str:
+    """Upper-cased, punctuation removed: how two MPNs are compared."""
+    return re.sub(r"[^0-9A-Z]", "", mpn.upper())
+
 
 # Nexar's inventoryLevel codes below zero.
 NON_STOCKED = -1
@@ -123,8 +130,9 @@ class LookupKey:
     all_sellers: bool = False
 
     def cache_key(self) -> str:
+        """Versioned, so entries written by an older release are simply not found."""
         sellers = "all" if self.all_sellers else "auth"
-        return f"{self.mpn.upper()}|{self.currency}|{self.country}|{sellers}"
+        return f"v1|{normalize_mpn(self.mpn)}|{self.currency}|{self.country}|{sellers}"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import httpx
 import jwt
 
 from bot.models import LookupKey, Offer, Part, PricePoint, SearchResult, Seller
-from bot.ports import PartLimitExceeded, QueryRejected, SourceError, SourceUnavailable
+from bot.ports import MAX_MULTI_QUERIES, PartLimitExceeded, QueryRejected, SourceError, SourceUnavailable
 from bot.pricing import parse_lifecycle
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,6 @@ query PartSuggest($q: String!) {
 QUERIES = {"PartSearch": SEARCH_MPN, "PartMultiMatch": MULTI_MATCH, "PartSuggest": SUGGEST}
 """Every document the bot can send (tests validate them against Nexar's schema)."""
 
-MAX_MULTI_QUERIES = 20
 RENEW_BEFORE = 300.0
 _PART_LIMIT_TEXT = "exceeded your part limit"
 _EXPIRED_CODES = ("AuthExpiredToken",)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from bot.codes import COUNTRIES, CURRENCIES
-from bot.models import LineItem, Options
+from bot.models import LineItem, Options, normalize_mpn
 
 MAX_MPN_LENGTH = 40
 MAX_ITEMS = 20
@@ -48,11 +48,6 @@ class Invalid:
 
 
 Command = Help | Usage | Lookup | Invalid
-
-
-def normalize_mpn(mpn: str) -> str:
-    """Upper-cased, punctuation removed: how two MPNs are compared."""
-    return re.sub(r"[^0-9A-Z]", "", mpn.upper())
 
 
 def _has_control(text: str) -> bool:

@@ -11,6 +11,9 @@ from typing import Any, Protocol
 
 from bot.models import LookupKey, SearchResult
 
+MAX_MULTI_QUERIES = 20
+"""Nexar's limit on queries in one `supMultiMatch`."""
+
 
 class SourceError(Exception):
     """A lookup that could not be answered. `user_message` is safe to show in Slack."""

@@ -15,8 +15,8 @@ from bot.models import (
     PricedOffer,
     PricePoint,
     Seller,
+    normalize_mpn,
 )
-from bot.parsing import normalize_mpn
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "CN¥", "INR": "₹", "KRW": "₩"}
 

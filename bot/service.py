@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 
 from bot.cache import AnswerCache
 from bot.models import LineItem, LookupKey, Options, SearchResult
-from bot.nexar import MAX_MULTI_QUERIES
 from bot.parsing import Lookup
-from bot.ports import PartSource, SourceError, Store
+from bot.ports import MAX_MULTI_QUERIES, PartSource, SourceError, Store
 from bot.pricing import format_money, is_exact_match, rank_offers
 from bot.quota import QuotaLedger, QuotaView, Refusal
 from bot.singleflight import SingleFlight
@@ -140,9 +139,12 @@ class LookupService:
         try:
             self._fetch(run, list({k.cache_key(): k for k in keys}.values()))
         except _OverQuota as exc:
-            cached = sum(1 for k in {k.cache_key() for k in keys} if k in run.resolved)
-            fits = cached + exc.refusal.left // PARTS_PER_QUERY
-            return OverQuota(exc.refusal, lookup.items, min(fits, len(keys)), self.source.is_sample)
+            if run.cost == 0:
+                return OverQuota(exc.refusal, lookup.items, self._fits(run, keys, exc.refusal), self.source.is_sample)
+            # Some parts were already bought for this request: answer with them.
+            refused = SourceError("over quota", f"Not looked up: {exc.refusal.scope} quota used up.")
+            for key in keys:
+                run.resolved.setdefault(key.cache_key(), _Resolved(None, self.clock(), False, refused))
         except StoreUnavailable as exc:
             return Failed(exc.user_message, lookup.items)
         answers = tuple(self._answer(item, run.resolved[key.cache_key()]) for item, key in zip(lookup.items, keys, strict=True))
@@ -154,6 +156,20 @@ class LookupService:
         if record:
             self._record(team, user, answers, lookup.options, now)
         return Answer(answers, lookup.options, run.cost, quota, self.source.is_sample, now, lookup.understood)
+
+    def _fits(self, run: _Run, keys: Sequence[LookupKey], refusal: Refusal) -> int:
+        """How many lines of the request the remaining quota (user's and team's) would answer."""
+        view = self._quota_view(run.team, run.user)
+        left = min(view.user_left, view.team_left) if view else refusal.left
+        fits, misses = 0, set[str]()
+        for key in keys:
+            ck = key.cache_key()
+            if ck not in run.resolved and ck not in misses:
+                if len(misses) * PARTS_PER_QUERY >= left:
+                    continue
+                misses.add(ck)
+            fits += 1
+        return fits
 
     def quota(self, team: str, user: str) -> QuotaView | None:
         return self._quota_view(team, user)
@@ -214,7 +230,9 @@ class LookupService:
                     del pending[ck]
             if not pending:
                 return
-        raise StoreUnavailable("could not settle a lookup after several tries")
+        raise SourceError(
+            "single-flight did not settle", "partbot is busy with the same parts for other people; please try again."
+        )
 
     def _lead(self, run: _Run, keys: list[LookupKey]) -> None:
         """Fetch `keys` (claimed by this thread); resolve or fail every one of their flights."""
@@ -252,8 +270,7 @@ class LookupService:
                         res = SearchResult(None, res.hits, self.source.suggest(key.mpn))
                     self.cache.put(key.cache_key(), res, now)
                     self._finish(run, key, _Resolved(res, now, False))
-                if run.progress is not None:
-                    run.progress(run.done, run.total)
+                self._report(run)
         except BaseException as exc:
             self._fail_all(todo, exc if isinstance(exc, SourceError) else SourceError(repr(exc)))
             raise
@@ -263,6 +280,15 @@ class LookupService:
             except Exception:
                 log.exception("could not settle a quota reservation of %d (kept %d)", reservation.amount, returned)
             run.cost += returned
+
+    @staticmethod
+    def _report(run: _Run) -> None:
+        if run.progress is None:
+            return
+        try:
+            run.progress(run.done, run.total)
+        except Exception:
+            log.exception("progress report failed; the lookup goes on")
 
     def _ask(self, chunk: list[LookupKey]) -> list[SearchResult | SourceError]:
         """One Nexar request for `chunk`; a failure of the whole request fails every key."""

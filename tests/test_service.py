@@ -202,3 +202,58 @@ def test_recent_lookups_are_recorded(store: Store) -> None:
     svc.lookup("T", "U1", ask("AD7685ARM x250"))
     recent = svc.recent("T", "U1")
     assert recent[0]["mpn"] == "AD7685ARM" and recent[0]["qty"] == 250 and str(recent[0]["price"]).startswith("$")
+
+
+def test_fits_counts_lines_against_the_tighter_of_user_and_team(store: Store) -> None:
+    svc, src = make(store, user_daily=5, team_monthly=3)
+    out = svc.lookup("T", "U1", ask("LM358DR, NE555DR, AD7685ARM, TPS54331DR, BC547B, MAX232CPE"))
+    assert isinstance(out, OverQuota) and out.fits == 3
+    assert src.calls == []
+
+
+def test_parts_bought_before_a_refusal_are_answered_not_dropped(store: Store) -> None:
+    from bot.service import _LeaderRefused
+
+    svc, src = make(store, user_daily=1)
+    other = svc._key("NE555DR", Options()).cache_key()
+    svc.flights.claim([other])  # another user's lookup of NE555DR is in flight
+    results: list[object] = []
+    asker = threading.Thread(target=lambda: results.append(svc.lookup("T", "U1", ask("LM358DR, NE555DR"))))
+    asker.start()
+    while not src.calls:  # U1 buys LM358DR (its last unit), then waits on NE555DR
+        pass
+    svc.flights.fail(other, _LeaderRefused())  # ... whose leader turns out to be over its own quota
+    asker.join(10)
+    out = results[0]
+    assert isinstance(out, Answer), "LM358DR was bought for this request; the answer must not be thrown away"
+    assert out.cost == 1 and out.answers[0].error is None
+    assert out.answers[1].error is not None and "quota" in out.answers[1].error
+    assert svc.quota("T", "U1").user_spent == 1  # type: ignore[union-attr]
+
+
+def test_an_unreadable_cache_entry_is_a_miss(store: Store) -> None:
+    svc, src = make(store)
+    svc.lookup("T", "U1", ask("NE555DR"))
+    key = next(iter(svc.cache._local.keys()))
+    svc.cache._local.clear()
+    store.cache_put(key, {"part": {"mpn": "X", "unexpected": 1}, "hits": 1}, svc.clock(), 3600)
+    out = svc.lookup("T", "U1", ask("NE555DR"))
+    assert isinstance(out, Answer) and out.answers[0].result is not None and out.answers[0].result.part is not None
+    assert len(src.calls) == 2
+
+
+def test_a_failing_progress_report_does_not_abort_a_paid_lookup(store: Store) -> None:
+    svc, src = make(store, user_daily=100)
+
+    def broken(done: int, total: int) -> None:
+        raise TimeoutError("slack is slow")
+
+    out = svc.lookup("T", "U1", Lookup(tuple(LineItem(f"NOPART{i:03d}") for i in range(25)), Options()), progress=broken)
+    assert isinstance(out, Answer) and len(src.calls) == 2
+
+
+def test_spelling_variants_of_one_mpn_share_a_cache_entry(store: Store) -> None:
+    svc, src = make(store)
+    svc.lookup("T", "U1", ask("AD7685ARM"))
+    out = svc.lookup("T", "U1", ask("ad7685-arm"))
+    assert isinstance(out, Answer) and out.cost == 0 and len(src.calls) == 1
