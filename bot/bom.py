@@ -98,6 +98,8 @@ def _find_header(rows: Sequence[Sequence[str]]) -> tuple[int, int, int | None] |
         preferred = [j for p in _PREFERRED_MPN for j in mpn_cols if names[j] == p]
         mpn = preferred[0] if preferred else mpn_cols[0]
         qty = next((j for j, n in enumerate(names) if n in _QTY_HEADERS), None)
+        if qty is None:
+            qty = next((j for j, n in enumerate(names) if j != mpn and ("qty" in n or "quantity" in n)), None)
         return i, mpn, qty
     return None
 

@@ -122,7 +122,7 @@ def _quota_text(quota: QuotaView | None) -> str:
     )
 
 
-def footer(answer: Answer) -> Block:
+def footer(answer: Answer, *, personal: bool = True) -> Block:
     fetched = [a for a in answer.answers if a.fetched_at is not None]
     first = min(fetched, key=lambda a: a.fetched_at or 0.0) if fetched else None
     oldest = age_text(first.fetched_at, answer.now, first.from_cache) if first else ""
@@ -132,7 +132,7 @@ def footer(answer: Answer) -> Block:
     if oldest:
         parts.append(oldest)
     parts.append(cost)
-    quota = _quota_text(answer.quota) if not answer.sample else ""
+    quota = _quota_text(answer.quota) if personal and not answer.sample else ""
     if quota:
         parts.append(quota)
     return context(" · ".join(parts))
@@ -274,12 +274,7 @@ def render_single(answer: Answer, a: PartAnswer, *, actions: Block | None = None
             blocks.append(section(_offer_text(p, item.quantity)))
         more = len(stocked) - SELLERS_SHOWN
         if unstocked:
-            listed = " · ".join(
-                f"{link(p.offer.click_url or p.seller.homepage_url, p.seller.name)} ({stock_label(p.offer.inventory_level)})"
-                for p in unstocked[:12]
-            )
-            extra = len(unstocked) - 12
-            blocks.append(context(f"Listed without stock: {listed}" + (f" and {extra} more" if extra > 0 else "")))
+            blocks.append(context(_unstocked_text(unstocked)))
         if more > 0:
             url = part.octopart_url or _octopart_search(part.mpn)
             label = plural(more, "more seller") + " on Octopart"
@@ -291,21 +286,38 @@ def render_single(answer: Answer, a: PartAnswer, *, actions: Block | None = None
     return Message(text, _limit_blocks(blocks, 2 if actions else 1))
 
 
+def _unstocked_text(unstocked: Sequence[PricedOffer]) -> str:
+    """Sellers without stock, as many whole links as fit the context budget, then "and N more"."""
+    text, shown = "Listed without stock: ", 0
+    for p in unstocked:
+        entry = f"{link(p.offer.click_url or p.seller.homepage_url, p.seller.name)} ({stock_label(p.offer.inventory_level)})"
+        if len(text) + len(entry) + 40 > MAX_CONTEXT:
+            break
+        text += (" · " if shown else "") + entry
+        shown += 1
+    extra = len(unstocked) - shown
+    return text + (f" and {extra} more" if extra > 0 else "")
+
+
 def _single_text(answer: Answer, a: PartAnswer, part: Part, stocked: Sequence[PricedOffer]) -> str:
     bits = [f"{part.mpn} ({part.manufacturer})" if part.manufacturer else part.mpn]
     if not a.exact:
         bits[0] = f"closest match for {a.item.mpn}: {bits[0]}"
     if part.lifecycle.is_warning:
         bits.append(f"lifecycle {part.lifecycle.value}")
-    best = stocked[0] if stocked else None
-    if best and best.unit_price is not None:
+    best = next((p for p in stocked if p.unit_price is not None), None)
+    if best is not None and best.unit_price is not None:
+        level = best.offer.inventory_level
+        stock = f"{level:,} in stock" if level > 0 else stock_label(level)
         bits.append(
-            f"best {format_money(best.unit_price, best.currency)} each at {best.priced_quantity:,} "
-            f"from {best.seller.name} ({stock_label(best.offer.inventory_level)} in stock)"
+            f"best {format_money(best.unit_price, best.currency)} each at {best.priced_quantity:,} from {best.seller.name} ({stock})"
         )
+    elif stocked:
+        bits.append("in stock but no price listed")
     else:
         bits.append("no seller with stock")
-    bits.append(plural(len(stocked), "seller") + " with stock")
+    if stocked:
+        bits.append(plural(len(stocked), "seller") + " with stock")
     text = "; ".join(bits)
     if answer.sample:
         text = "[sample data] " + text
@@ -439,24 +451,32 @@ def render_multi(answer: Answer, *, actions: Block | None = None) -> Message:
     return Message(clip(("[sample data] " if answer.sample else "") + text, MAX_TEXT), _limit_blocks(blocks))
 
 
-def render_answer(answer: Answer, *, share_value: str | None = None, shared_by: str | None = None) -> Message:
+def render_answer(answer: Answer, *, share_value: str | None = None, public: bool = False) -> Message:
+    """The answer; `share_value` adds the "Share in channel" button. The footer tells the asker
+    their quota, except in a `public` answer."""
     actions = share_actions(share_value) if share_value else None
     msg = (
         render_multi(answer, actions=actions)
         if len(answer.answers) > 1
         else render_single(answer, answer.answers[0], actions=actions)
     )
-    if shared_by:
-        msg = Message(msg.text, [context(f":loudspeaker: Shared by <@{shared_by}>"), *msg.blocks][:MAX_BLOCKS])
-    return msg
+    return public_copy(answer, msg) if public else msg
 
 
-def render_outcome(outcome: Outcome, *, share_value: str | None = None) -> Message:
+def public_copy(answer: Answer, private: Message) -> Message:
+    """`private` as the channel sees it: no share button, no personal quota in the footer."""
+    blocks = [b for b in private.blocks if b.get("type") != "actions"]
+    if blocks and blocks[-1].get("type") == "context":
+        blocks[-1] = footer(answer, personal=False)
+    return Message(private.text, blocks)
+
+
+def render_outcome(outcome: Outcome, *, share_value: str | None = None, public: bool = False) -> Message:
     if isinstance(outcome, OverQuota):
         return render_over_quota(outcome)
     if isinstance(outcome, Failed):
         return render_failed(outcome)
-    return render_answer(outcome, share_value=share_value)
+    return render_answer(outcome, share_value=share_value, public=public)
 
 
 def share_actions(value: str) -> Block:
@@ -550,7 +570,7 @@ def render_failed(failed: Failed) -> Message:
 
 
 def render_error() -> Message:
-    text = "Sorry, something went wrong on partbot's side. Nothing was billed; please try again."
+    text = "Sorry, something went wrong on partbot's side. Please try again; the admin can find the details in partbot's log."
     return Message(text, [section(f":warning: {text}")])
 
 
@@ -752,6 +772,14 @@ def render_bom_summary(answer: Answer, bom: Bom, name: str) -> Message:
         lifecycle,
         lambda r: f"`{escape(r.answer.item.mpn)}`: {escape(r.answer.result.part.lifecycle.value)}",
     )
+    read = f"Part numbers from *{escape(clip(bom.mpn_column, 60))}*"
+    if bom.qty_column:
+        read += f", quantities from *{escape(clip(bom.qty_column, 60))}*."
+    else:
+        read = ":warning: *No quantity column found* (looked for `Qty` or `Quantity`): every line is priced for 1. " + read + "."
+    if bom.skipped_blank:
+        read += f" {plural(bom.skipped_blank, 'line')} without a part number skipped."
+    blocks.append(context(read))
     if bom.problems:
         body = "\n".join(f"• {escape(p)}" for p in bom.problems[:10])
         blocks.append(

@@ -320,3 +320,14 @@ def test_semicolon_files_read_european_numbers() -> None:
     b = bom("MPN;Qty\nLM358DR;1.000\nNE555DR;2,0\nBC547B;2,5\n")
     assert lines(b) == [(2, "LM358DR", 1000), (3, "NE555DR", 2)]
     assert b.problems == ("line 4 (BC547B): quantity '2,5' is not a whole number",)
+
+
+@pytest.mark.parametrize("header", ["Order Qty", "Qty Per Unit", "Ext Qty", "Build Quantity"])
+def test_quantity_headers_are_found_loosely(header: str) -> None:
+    b = bom(f"MPN,{header}\nLM358DR,4\n")
+    assert b.qty_column == header and lines(b) == [(2, "LM358DR", 4)]
+
+
+def test_no_quantity_column_is_said() -> None:
+    b = bom("MPN,Notes\nLM358DR,op amp\n")
+    assert b.qty_column is None and lines(b) == [(2, "LM358DR", 1)]

@@ -258,3 +258,55 @@ def test_nexar_failures_become_friendly_messages(
     assert "0 of 25 matched parts used" in json.dumps(usage), "a failed lookup must refund its reservation"
     if kind == "part_limit":
         assert len(fake_nexar.requests) == 1, "the part-limit error is not retried"
+
+
+def test_a_double_clicked_share_button_shares_once(bot: BotServer, fake_slack: FakeSlack) -> None:
+    bot.command("NE555DR x10")
+    msg = answer(fake_slack)
+    button = next(e for b in msg["blocks"] if b["type"] == "actions" for e in b["elements"])
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U999", "username": "bob", "team_id": "T0001"},
+        "team": {"id": "T0001", "domain": "acme"},
+        "channel": {"id": "C123", "name": "hw"},
+        "container": {"type": "message", "is_ephemeral": True},
+        "response_url": fake_slack.response_url("share"),
+        "trigger_id": "1.2.3",
+        "api_app_id": "A0001",
+        "token": "x",
+        "actions": [
+            {"type": "button", "action_id": button["action_id"], "block_id": "b", "value": button["value"], "action_ts": "1"}
+        ],
+    }
+    bot.action(payload)
+    fake_slack.wait_for("response_url", 3)
+    bot.action(payload)
+    posts = fake_slack.wait_for("response_url", 4)
+    public = [c.args for c in posts if c.args.get("response_type") == "in_channel"]
+    assert len(public) == 1
+    assert "left today" not in block_texts(public[0]), "the channel never sees the asker's quota"
+    assert "already shared" in json.dumps(posts[-1].args)
+
+
+def test_public_answers_do_not_show_the_askers_quota(bot: BotServer, fake_slack: FakeSlack) -> None:
+    bot.command("LM358DR --public")
+    assert "left today" not in block_texts(answer(fake_slack))
+
+
+def test_unreachable_response_url_falls_back_to_the_web_api(bot: BotServer, fake_slack: FakeSlack) -> None:
+    from tests.conftest import free_port
+    from tests.fakes.signing import signed_headers, slash_command_body
+
+    body = slash_command_body("AD7685ARM", response_url=f"http://127.0.0.1:{free_port()}/gone")
+    bot.http.post("/slack/events", content=body, headers=signed_headers(SIGNING_SECRET, body))
+    assert "AD7685ARM" in json.dumps(fake_slack.wait_for("chat.postEphemeral")[0].args)
+
+
+def test_bom_summary_says_which_columns_it_read(bot: BotServer, fake_slack: FakeSlack) -> None:
+    file = fake_slack.add_file("F2", "nq.csv", b"Part Number,Notes\nNE555DR,timer\n")
+    event = mention("price", ts="1700000030.000100")
+    event["files"] = [file]
+    bot.event(event, event_id="EvNoQty")
+    fake_slack.wait_for("files.completeUploadExternal")
+    summary = block_texts(fake_slack.calls_to("chat.update")[-1].args)
+    assert "No quantity column found" in summary and "Part numbers from *Part Number*" in summary

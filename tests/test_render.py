@@ -657,16 +657,18 @@ def test_pipes_and_angle_brackets_in_link_labels_and_urls() -> None:
 # --- share --------------------------------------------------------------------------------------------
 
 
-def test_share_button_and_shared_by() -> None:
+def test_share_button_and_public_answers() -> None:
     msg = render(answer(pa(PART)), share_value="token-123")
     actions = [b for b in msg["blocks"] if b["type"] == "actions"]
     assert len(actions) == 1
     button = actions[0]["elements"][0]
     assert (button["action_id"], button["value"], button["text"]["text"]) == (SHARE_ACTION, "token-123", "Share in channel")
     assert msg["blocks"][-1]["type"] == "context" and msg["blocks"][-2]["type"] == "actions"
-    shared = render(answer(pa(PART)), shared_by="U42")
-    assert shared["blocks"][0] == {"type": "context", "elements": [{"type": "mrkdwn", "text": ":loudspeaker: Shared by <@U42>"}]}
-    assert not any(b["type"] == "actions" for b in shared["blocks"])
+    assert "left today" in msg["blocks"][-1]["elements"][0]["text"]
+    public = render(answer(pa(PART)), public=True)
+    assert not any(b["type"] == "actions" for b in public["blocks"])
+    assert "left today" not in public["blocks"][-1]["elements"][0]["text"], "a public answer never shows the asker's quota"
+    assert "data: Nexar/Octopart" in public["blocks"][-1]["elements"][0]["text"]
 
 
 def test_render_outcome_dispatches() -> None:
@@ -1077,9 +1079,9 @@ ANSWERS = st.builds(
 
 
 @HOSTILE
-@given(ANSWERS, st.one_of(st.none(), HOSTILE_TEXT.filter(bool)), st.one_of(st.none(), st.just("U123ABC")))
-def test_answers_keep_slack_limits_for_any_input(a: Answer, share: str | None, shared_by: str | None) -> None:
-    msg = render_answer(a, share_value=share, shared_by=shared_by).to_dict()
+@given(ANSWERS, st.one_of(st.none(), HOSTILE_TEXT.filter(bool)), st.booleans())
+def test_answers_keep_slack_limits_for_any_input(a: Answer, share: str | None, public: bool) -> None:
+    msg = render_answer(a, share_value=share, public=public).to_dict()
     valid(msg)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.listeners.common import Deps, log
+from bot.listeners.common import SHARE_TTL, Deps, log
 from bot.render import MAX_BLOCKS, SHARE_ACTION, context
 
 
@@ -18,19 +18,19 @@ def register(app: App, deps: Deps) -> None:
         key = str(action.get("value") or "")
 
         def job() -> None:
-            stashed = deps.store.unstash(f"share:{key}") if key else None
+            stashed = deps.store.unstash(f"share:{key}") if key else None  # taken: a double click shares once
             if stashed is None:
                 respond(
-                    text="That answer is too old to share now. Run the command again with `--public`.",
+                    text="That answer was already shared, or is too old to share now. Run the command again with `--public`.",
                     response_type="ephemeral",
                     replace_original=False,
                 )
                 return
-            kept = [b for b in stashed["blocks"] if b.get("type") != "actions"]
-            blocks = [context(f":loudspeaker: Shared by <@{user}>"), *kept][:MAX_BLOCKS]
+            blocks = [context(f":loudspeaker: Shared by <@{user}>"), *stashed["blocks"]][:MAX_BLOCKS]
             resp = respond(text=stashed["text"], blocks=blocks, response_type="in_channel", replace_original=False)
             if getattr(resp, "status_code", 200) >= 400:
                 log.warning("sharing failed: response_url answered HTTP %s", resp.status_code)
+                deps.store.stash(f"share:{key}", stashed, SHARE_TTL)  # let the user try again
                 return
             respond(delete_original=True)
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
 import httpx
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.bom import MAX_BOM_BYTES, BomError, read_bom
 from bot.listeners.common import Deps, log
@@ -16,7 +16,7 @@ from bot.parsing import Lookup, parse_options, strip_mentions
 from bot.render import Message, bom_rows_csv, render_bom_error, render_bom_progress, render_bom_summary, render_outcome_problem
 from bot.service import Answer
 
-BOM_FILETYPES = {"csv", "tsv", "text"}
+BOM_FILETYPES = {"csv", "tsv"}
 PROGRESS_EVERY = 1.0
 
 
@@ -25,7 +25,9 @@ def _download(deps: Deps, client: WebClient, file: dict[str, Any]) -> bytes | Bo
         file = client.files_info(file=file["id"]).get("file") or file
     url = str(file.get("url_private_download") or file.get("url_private") or "")
     host = urlparse(url).hostname or ""
-    if urlparse(url).scheme not in ("https", "http") or host not in deps.settings.slack_file_hosts:
+    scheme = urlparse(url).scheme
+    # The bot token travels with the request: HTTPS to Slack's file host only (plain HTTP for a loopback test host).
+    if host not in deps.settings.slack_file_hosts or scheme != ("http" if host in ("127.0.0.1", "localhost") else "https"):
         log.warning("refusing to download a BOM from %r", host)
         return BomError("that file is not on Slack's file host, so I will not download it")
     if int(file.get("size") or 0) > MAX_BOM_BYTES:
@@ -33,23 +35,28 @@ def _download(deps: Deps, client: WebClient, file: dict[str, Any]) -> bytes | Bo
             f"that file is {int(file['size']) / 1_048_576:.1f} MB; partbot reads BOMs up to {MAX_BOM_BYTES // 1_048_576} MB"
         )
     headers = {"Authorization": f"Bearer {deps.settings.slack_bot_token}"}
-    with httpx.Client(timeout=20, follow_redirects=False) as http, http.stream("GET", url, headers=headers) as resp:
-        if resp.status_code != 200:
-            log.warning("BOM download answered HTTP %s", resp.status_code)
-            return BomError("I could not download that file (does the app have the files:read scope?)")
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in resp.iter_bytes():
-            size += len(chunk)
-            if size > MAX_BOM_BYTES:
-                return BomError(f"that file is over {MAX_BOM_BYTES // 1_048_576} MB; partbot reads BOMs up to that size")
-            chunks.append(chunk)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with httpx.Client(timeout=20, follow_redirects=False) as http, http.stream("GET", url, headers=headers) as resp:
+            if resp.status_code != 200:
+                log.warning("BOM download answered HTTP %s", resp.status_code)
+                return BomError("I could not download that file (does the app have the files:read scope?)")
+            for chunk in resp.iter_bytes():
+                size += len(chunk)
+                if size > MAX_BOM_BYTES:
+                    return BomError(f"that file is over {MAX_BOM_BYTES // 1_048_576} MB; partbot reads BOMs up to that size")
+                chunks.append(chunk)
+    except httpx.HTTPError as exc:
+        log.warning("BOM download failed: %s", type(exc).__name__)
+        return BomError("I could not download that file from Slack; please share it again")
     return b"".join(chunks)
 
 
 def price_bom(
     deps: Deps, client: WebClient, team: str, user: str, channel: str, thread_ts: str, file: dict[str, Any], text: str
 ) -> None:
+    """Answer in the thread: one message that shows progress and then the summary, plus the CSV."""
     name = str(file.get("name") or "bom.csv")
     first = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **render_bom_progress(name, 0, 0).to_dict())
     ts = first.get("ts") or ""
@@ -57,6 +64,25 @@ def price_bom(
     def show(message: Message) -> None:
         client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
 
+    try:
+        _price(deps, client, show, team, user, channel, thread_ts, file, text, name)
+    except Exception:
+        log.exception("pricing the BOM %s failed", name)
+        show(render_bom_error(name, "something went wrong on partbot's side; the admin can find the details in partbot's log"))
+
+
+def _price(
+    deps: Deps,
+    client: WebClient,
+    show: Callable[[Message], None],
+    team: str,
+    user: str,
+    channel: str,
+    thread_ts: str,
+    file: dict[str, Any],
+    text: str,
+    name: str,
+) -> None:
     data = _download(deps, client, file)
     bom = read_bom(data) if isinstance(data, bytes) else data
     if isinstance(bom, BomError):
@@ -78,8 +104,8 @@ def price_bom(
             last[0] = now
             try:
                 show(render_bom_progress(name, done, total))
-            except SlackApiError:
-                log.warning("could not update BOM progress")
+            except Exception:
+                log.warning("could not update the BOM progress message", exc_info=True)
 
     outcome = deps.service.lookup(team, user, Lookup(tuple(line.item for line in bom.lines), options), progress=progress)
     if not isinstance(outcome, Answer):

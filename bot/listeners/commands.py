@@ -16,16 +16,20 @@ from bot.render import Message, render_error
 def deliver(respond: Respond, client: WebClient, command: dict[str, Any], message: Message, *, public: bool = False) -> None:
     """Post via response_url (which answers errors with a status, not an exception); if it
     is expired or failing, post through the Web API instead."""
-    resp = respond(
-        text=message.text,
-        blocks=message.blocks,
-        response_type="in_channel" if public else "ephemeral",
-        replace_original=False,
-    )
-    status = getattr(resp, "status_code", 200)
+    try:
+        resp = respond(
+            text=message.text,
+            blocks=message.blocks,
+            response_type="in_channel" if public else "ephemeral",
+            replace_original=False,
+        )
+        status = getattr(resp, "status_code", 200)
+        problem = f"HTTP {status} ({str(getattr(resp, 'body', ''))[:100]})"
+    except Exception as exc:
+        status, problem = 599, type(exc).__name__
     if status < 400:
         return
-    log.warning("response_url answered HTTP %s (%s); posting through the Web API", status, str(getattr(resp, "body", ""))[:100])
+    log.warning("response_url failed: %s; posting through the Web API", problem)
     channel, user = command.get("channel_id", ""), command.get("user_id", "")
     try:
         if public:
@@ -34,6 +38,8 @@ def deliver(respond: Respond, client: WebClient, command: dict[str, Any], messag
             client.chat_postEphemeral(channel=channel, user=user, text=message.text, blocks=message.blocks)
     except SlackApiError as exc:
         log.error("could not deliver the answer to %s in %s: %s", user, channel, exc.response.get("error"))
+    except Exception:
+        log.exception("could not deliver the answer to %s in %s", user, channel)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -50,7 +56,7 @@ def register(app: App, deps: Deps) -> None:
         public = parsed.options.public
 
         def job() -> None:
-            message = answer_lookup(deps, team, user, parsed, shareable=not public)
+            message = answer_lookup(deps, team, user, parsed, public=public)
             deliver(respond, client, command, message, public=public)
 
         deps.submit(job, on_error=lambda: deliver(respond, client, command, render_error()))

@@ -7,11 +7,10 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
 
 from bot.parsing import Help, Invalid, Lookup, Usage
 from bot.ports import Store
-from bot.render import Message, render_answer, render_help, render_invalid, render_outcome, render_usage
+from bot.render import Message, public_copy, render_answer, render_help, render_invalid, render_outcome, render_usage
 from bot.service import Answer, LookupService, Outcome
 from bot.settings import Settings
 
@@ -25,7 +24,6 @@ class Deps:
     service: LookupService
     store: Store
     work: Executor
-    http_get: Callable[..., Any] | None = None
 
     def submit(self, job: Callable[[], None], on_error: Callable[[], None]) -> None:
         """Run `job` on the work pool, so Bolt's small listener pool only ever acks."""
@@ -43,15 +41,15 @@ class Deps:
         self.work.submit(run)
 
 
-def outcome_message(deps: Deps, outcome: Outcome, *, shareable: bool) -> Message:
-    """The message for `outcome`; a shareable answer is kept so that its "Share in channel"
-    button can post it later without a new lookup."""
-    if not (shareable and isinstance(outcome, Answer)):
-        return render_outcome(outcome)
+def outcome_message(deps: Deps, outcome: Outcome, *, public: bool) -> Message:
+    """The message for `outcome`. A private answer is kept, as the channel would see it, so
+    that its "Share in channel" button can post it later without a new lookup."""
+    if public or not isinstance(outcome, Answer):
+        return render_outcome(outcome, public=public)
     key = uuid.uuid4().hex
     message = render_answer(outcome, share_value=key)
     try:
-        deps.store.stash(f"share:{key}", message.to_dict(), SHARE_TTL)
+        deps.store.stash(f"share:{key}", public_copy(outcome, message).to_dict(), SHARE_TTL)
     except Exception:
         log.exception("could not keep an answer for sharing; answering without the button")
         return render_answer(outcome)
@@ -64,10 +62,14 @@ def quick_reply(deps: Deps, command: Help | Usage | Invalid, team: str, user: st
         return render_help(name)
     if isinstance(command, Invalid):
         return render_invalid(command)
-    is_admin = user in deps.settings.admins
-    top = deps.service.top_spenders(team) if is_admin else None
+    top = None
+    if user in deps.settings.admins:
+        try:
+            top = deps.service.top_spenders(team)
+        except Exception:
+            log.exception("could not read the top spenders")
     return render_usage(deps.service.quota(team, user), sample=deps.service.source.is_sample, top=top)
 
 
-def answer_lookup(deps: Deps, team: str, user: str, lookup: Lookup, *, shareable: bool) -> Message:
-    return outcome_message(deps, deps.service.lookup(team, user, lookup), shareable=shareable)
+def answer_lookup(deps: Deps, team: str, user: str, lookup: Lookup, *, public: bool) -> Message:
+    return outcome_message(deps, deps.service.lookup(team, user, lookup), public=public)

@@ -29,13 +29,14 @@ def register(app: App, deps: Deps) -> None:
         files = [
             f
             for f in event.get("files") or ()
-            if (f.get("filetype") or "").lower() in BOM_FILETYPES
-            or str(f.get("name", "")).lower().endswith((".csv", ".tsv", ".txt"))
+            if (f.get("filetype") or "").lower() in BOM_FILETYPES or str(f.get("name", "")).lower().endswith((".csv", ".tsv"))
         ]
 
         def reply(message: Message) -> None:
             post(client, channel, thread_ts, message)
 
+        if len(files) > 1:
+            log.info("a mention shared %d BOM files; pricing the first", len(files))
         if files:
             deps.submit(
                 lambda: price_bom(deps, client, team, user, channel, thread_ts, files[0], text),
@@ -48,7 +49,7 @@ def register(app: App, deps: Deps) -> None:
 
         def job() -> None:
             if isinstance(parsed, Lookup):
-                reply(answer_lookup(deps, team, user, parsed, shareable=False))
+                reply(answer_lookup(deps, team, user, parsed, public=True))
             elif isinstance(parsed, Usage):
                 message = quick_reply(deps, parsed, team, user, "@partbot")
                 client.chat_postEphemeral(

@@ -118,7 +118,7 @@ class RedisStore:
         self.r.set(self._k("stash", key), json.dumps(value), ex=ttl)
 
     def unstash(self, key: str) -> dict[str, Any] | None:
-        raw = self.r.get(self._k("stash", key))
+        raw = self.r.getdel(self._k("stash", key))
         return json.loads(raw) if raw else None
 
     def ping(self) -> bool:

@@ -158,8 +158,10 @@ class SQLiteStore:
             )
 
     def unstash(self, key: str) -> dict[str, Any] | None:
-        row = self._conn().execute("SELECT value FROM stash WHERE key = ? AND expires_at > ?", (key, time.time())).fetchone()
-        return json.loads(row[0]) if row else None
+        with self._tx() as db:
+            row = db.execute("SELECT value, expires_at FROM stash WHERE key = ?", (key,)).fetchone()
+            db.execute("DELETE FROM stash WHERE key = ?", (key,))
+        return json.loads(row[0]) if row and row[1] > time.time() else None
 
     def ping(self) -> bool:
         self._conn().execute("SELECT 1").fetchone()
