@@ -59,6 +59,7 @@ def _serve(settings: Settings, port: int | None) -> int:
     if problems:
         raise ConfigError(problems)
     check_slack(settings)
+    build_core(settings).close()  # the store opens, before gunicorn forks its workers
 
     def load():  # type: ignore[no-untyped-def]
         core = build_core(settings)
@@ -71,8 +72,12 @@ def _serve(settings: Settings, port: int | None) -> int:
 def _socket(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from bot.app import build_app, build_core
+    from bot.app import build_app, build_core, check_slack
 
+    problems = settings.slack_problems("socket")
+    if problems:
+        raise ConfigError(problems)
+    check_slack(settings)
     core = build_core(settings)
     app = build_app(core, "socket")
     logging.getLogger(__name__).info("partbot connected in Socket Mode%s", " (sample catalog)" if core.source.is_sample else "")
@@ -110,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.logs import setup_logging
 
     try:
-        settings = load_settings()
+        settings = load_settings(mode={"serve": "http", "socket": "socket"}.get(args.cmd or ""))
         setup_logging(settings.secrets, logging.WARNING if args.cmd in (None, "run", "ask") else logging.INFO)
         if args.cmd == "ask":
             return _ask(settings, args.text, args.user, args.team, args.json)

@@ -51,7 +51,13 @@ class Core:
 
 
 def build_core(settings: Settings) -> Core:
-    store = open_store(settings.db_path, settings.redis_url)
+    try:
+        store = open_store(settings.db_path, settings.redis_url)
+        store.ping()
+    except Exception as exc:
+        name = "REDIS_URL" if settings.redis_url else "PARTBOT_DB"
+        where = "the Redis server" if settings.redis_url else repr(settings.db_path)
+        raise ConfigError([f"{name}: cannot open {where} ({type(exc).__name__}: {str(exc)[:120]})"]) from exc
     source: PartSource
     if settings.uses_sample_catalog:
         source = SampleCatalog()

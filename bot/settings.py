@@ -61,7 +61,9 @@ class Settings:
         return tuple(v for v in values if v)
 
     @classmethod
-    def from_mapping(cls, env: Mapping[str, str]) -> Settings:
+    def from_mapping(cls, env: Mapping[str, str], *, mode: str | None = None) -> Settings:
+        """Read `env`. With `mode` ("http" or "socket") the Slack credentials that mode needs
+        are required too, and reported together with every other problem."""
         problems: list[str] = []
 
         def text(name: str) -> str | None:
@@ -135,6 +137,8 @@ class Settings:
             offline=offline_raw in ("1", "true", "yes"),
             slack_file_hosts=hosts,
         )
+        if mode:
+            problems.extend(settings.slack_problems(mode))
         if problems:
             raise ConfigError(problems)
         return settings
@@ -151,8 +155,8 @@ class Settings:
         return problems
 
 
-def load_settings(env_file: str | Path = ".env") -> Settings:
+def load_settings(env_file: str | Path = ".env", *, mode: str | None = None) -> Settings:
     """The process environment over the values of `env_file` (if it exists)."""
     values: dict[str, str] = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
     values.update(os.environ)
-    return Settings.from_mapping(values)
+    return Settings.from_mapping(values, mode=mode)

@@ -143,3 +143,22 @@ def test_serve_with_a_rejected_token_stops_with_one_message(tmp_path: Path, fake
     assert out.returncode == 2
     assert "Slack did not accept SLACK_BOT_TOKEN (invalid_auth)" in out.stderr
     assert "Traceback" not in out.stderr and "xoxb-wrong-0000" not in out.stderr
+
+
+def test_serve_reports_slack_and_other_problems_together(tmp_path: Path) -> None:
+    out = run_bot(["serve"], {"PORT": "abc"}, tmp_path)
+    assert out.returncode == 2
+    for name in ("PORT", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
+        assert name in out.stderr
+
+
+def test_an_unopenable_database_is_a_config_error(tmp_path: Path) -> None:
+    out = run_bot(["ask", "NE555DR"], {"PARTBOT_DB": str(tmp_path / "missing" / "dir" / "x.sqlite3")}, tmp_path)
+    assert out.returncode == 2
+    assert "PARTBOT_DB" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_an_unreachable_redis_is_a_config_error(tmp_path: Path) -> None:
+    out = run_bot(["ask", "NE555DR"], {"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}, tmp_path)
+    assert out.returncode == 2
+    assert "REDIS_URL" in out.stderr and "Traceback" not in out.stderr
