@@ -211,7 +211,7 @@ def _tokens_keeping_lines(text: str) -> list[str]:
 _NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)k?"
 _WORD_QTY = re.compile(
     rf"(?:\b(?:qty|quantity|at)\s*[:=]?\s*|\b[x×]\s?)({_NUMBER})\b"
-    rf"|\b({_NUMBER})\s*(?:pcs|pieces|pc|units|off|x\b|of\b)",
+    rf"|\b({_NUMBER})\s*(?:pcs|pieces|pc|units|off|each|ea\b|x\b|of\b)",
     re.IGNORECASE,
 )
 _VALUE_LIKE = re.compile(r"^\d+(\.\d+)?[a-zµΩ]{1,4}$", re.IGNORECASE)
@@ -258,24 +258,27 @@ def parse_options(text: str) -> Options:
 
 
 def _parse_english(text: str) -> Command:
+    """MPN-like tokens and quantities from free text. With one quantity, every part gets it;
+    with several, each part takes the quantity written right after it (before the next part),
+    else the one right before it."""
     words, options = _lenient_options(text)
     text = " ".join(words)
-    quantity = 1
-    m = _WORD_QTY.search(text)
-    if m:
-        raw = (m.group(1) or m.group(2)).replace(",", "")
-        parsed = _parse_quantity(raw)
+    quantities: list[tuple[int, int, int]] = []
+    for m in _WORD_QTY.finditer(text):
+        parsed = _parse_quantity((m.group(1) or m.group(2)).replace(",", ""))
         if isinstance(parsed, str):
             return Invalid(parsed)
         if parsed is not None:
-            quantity = parsed
-        text = text[: m.start()] + " " + text[m.end() :]
-    seen: dict[str, None] = {}
-    for raw in text.split():
-        token = raw.strip("?!.,;:\"'()[]{}")
-        if _looks_like_mpn(token) and normalize_mpn(token) not in {normalize_mpn(s) for s in seen}:
-            seen[token] = None
-    mpns = list(seen)
+            quantities.append((m.start(), m.end(), parsed))
+    mpns: list[tuple[int, int, str]] = []
+    seen: set[str] = set()
+    for m in re.finditer(r"\S+", text):
+        if any(start <= m.start() < end for start, end, _ in quantities):
+            continue
+        token = m.group().strip("?!.,;:\"'()[]{}")
+        if _looks_like_mpn(token) and normalize_mpn(token) not in seen:
+            seen.add(normalize_mpn(token))
+            mpns.append((m.start(), m.end(), token))
     if not mpns:
         return Invalid(
             "I could not find a part number in that",
@@ -283,6 +286,29 @@ def _parse_english(text: str) -> Command:
         )
     if len(mpns) > MAX_ITEMS:
         return Invalid(f"that names {len(mpns)} parts; one message takes at most {MAX_ITEMS}")
-    items = tuple(LineItem(mpn, quantity) for mpn in mpns)
+    bound = _bind_quantities(text, mpns, quantities)
+    items = tuple(
+        LineItem(mpn, bound.get(n, quantities[0][2] if len(quantities) == 1 else 1)) for n, (_, _, mpn) in enumerate(mpns)
+    )
     understood = ", ".join(f"{i.mpn} × {i.quantity:,}" for i in items)
     return Lookup(items, options, understood=understood)
+
+
+def _bind_quantities(text: str, mpns: list[tuple[int, int, str]], quantities: list[tuple[int, int, int]]) -> dict[int, int]:
+    """Which part each quantity belongs to: "500 pcs of X" → the next part; "X x500" → the
+    previous one; otherwise the nearest."""
+    bound: dict[int, int] = {}
+    for start, end, qty in quantities:
+        before = [n for n, m in enumerate(mpns) if m[1] <= start]
+        after = [n for n, m in enumerate(mpns) if m[0] >= end]
+        words = text[start:end].lower() + " " + text[end : end + 4].lower()
+        if re.search(r"\bof\b", words) and after:
+            target = after[0]
+        elif re.match(r"\s*(?:[x×]|qty|quantity)", text[start:end].lower()) and before:
+            target = before[-1]
+        elif before and after:
+            target = before[-1] if start - mpns[before[-1]][1] <= mpns[after[0]][0] - end else after[0]
+        else:
+            target = (before or after)[-1 if before else 0]
+        bound.setdefault(target, qty)
+    return bound

@@ -662,3 +662,19 @@ def test_generated_valid_commands_round_trip(
     assert isinstance(result, Lookup), f"{text!r} → {result!r}"
     assert [(i.mpn, i.quantity) for i in result.items] == [(mpn, q) for mpn, (q, _) in parts]
     assert result.options == expected_options
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("LM358 x100 NE555 x50", [("LM358", 100), ("NE555", 50)]),
+        ("500 pcs of LM358DR and 20 pcs of NE555DR", [("LM358DR", 500), ("NE555DR", 20)]),
+        ("LM358DR 100 pcs, NE555DR 50 pcs please", [("LM358DR", 100), ("NE555DR", 50)]),
+        ("2N3904 and BC547B, 1k each", [("2N3904", 1000), ("BC547B", 1000)]),
+        ("qty 20 of LM358 and NE555P please", [("LM358", 20), ("NE555P", 20)]),
+        ("LM358DR x100, then NE555DR and BC547B", [("LM358DR", 100), ("NE555DR", 100), ("BC547B", 100)]),
+        ("LM358DR x100 and NE555DR x5 and BC547B", [("LM358DR", 100), ("NE555DR", 5), ("BC547B", 1)]),
+    ],
+)
+def test_plain_english_pairs_each_quantity_with_its_part(text: str, expected: list[tuple[str, int]]) -> None:
+    assert m_items(text) == expected
