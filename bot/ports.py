@@ -88,6 +88,14 @@ class Store(Protocol):
         """True the first time `event_id` is seen (within `ttl` seconds), False after."""
         ...
 
+    def lease(self, key: str, ttl: float) -> str | None:
+        """Take `key` for `ttl` seconds unless someone (any process) holds it: a token, or None."""
+        ...
+
+    def release_lease(self, key: str, token: str) -> None:
+        """Give `key` back, if `token` still holds it."""
+        ...
+
     def stash(self, key: str, value: dict[str, Any], ttl: int) -> None: ...
 
     def unstash(self, key: str) -> dict[str, Any] | None:

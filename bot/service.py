@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 PARTS_PER_QUERY = 1
 RECENT_KEEP = 10
 FLIGHT_WAIT = 90.0
+LEASE_TTL = 60.0
+LEASE_POLL = 0.05
 
 
 class StoreUnavailable(SourceError):
@@ -235,16 +237,63 @@ class LookupService:
         )
 
     def _lead(self, run: _Run, keys: list[LookupKey]) -> None:
-        """Fetch `keys` (claimed by this thread); resolve or fail every one of their flights."""
-        todo: list[LookupKey] = []
+        """Fetch `keys` (claimed by this thread); resolve or fail every one of their flights.
+
+        Across processes sharing the store, a lease per key lets one process fetch while the
+        others wait for its answer to reach the cache (or for the lease to lapse)."""
+        pending, deadline = list(keys), time.monotonic() + LEASE_TTL
+        try:
+            while pending:
+                todo, leased, theirs = [], {}, []
+                for key in self._uncached(run, pending):
+                    token = self._lease(key)
+                    if token is None and time.monotonic() < deadline:
+                        theirs.append(key)
+                    else:
+                        todo.append(key)
+                        leased[key.cache_key()] = token
+                if todo:
+                    self._buy(run, todo, leased)
+                if theirs:
+                    time.sleep(LEASE_POLL)
+                pending = theirs
+        except BaseException as exc:
+            followers_retry = isinstance(exc, _OverQuota | StoreUnavailable)
+            self._fail_all(
+                keys, _LeaderRefused() if followers_retry else exc if isinstance(exc, SourceError) else SourceError(repr(exc))
+            )
+            raise
+
+    def _uncached(self, run: _Run, keys: list[LookupKey]) -> list[LookupKey]:
+        todo = []
         for key in keys:
             hit = self.cache.get(key.cache_key())
             if hit is not None:
                 self._finish(run, key, _Resolved(hit[0], hit[1], True))
             else:
                 todo.append(key)
-        if not todo:
-            return
+        return todo
+
+    def _lease(self, key: LookupKey) -> str | None:
+        try:
+            return self.store.lease(f"lease:{key.cache_key()}", LEASE_TTL)
+        except Exception:
+            log.warning("lease store failed; fetching %s without one", key.mpn, exc_info=True)
+            return ""
+
+    def _buy(self, run: _Run, todo: list[LookupKey], leased: dict[str, str | None]) -> None:
+        """Reserve quota for `todo`, ask Nexar, settle, cache and release the leases."""
+        try:
+            self._buy_leased(run, todo)
+        finally:
+            for ck, token in leased.items():
+                if token:
+                    try:
+                        self.store.release_lease(f"lease:{ck}", token)
+                    except Exception:
+                        log.warning("could not release a lease; it lapses by itself", exc_info=True)
+
+    def _buy_leased(self, run: _Run, todo: list[LookupKey]) -> None:
         amount = len(todo) * PARTS_PER_QUERY if self.source.billed else 0
         try:
             reservation = self.ledger.reserve(run.team, run.user, amount)

@@ -257,3 +257,24 @@ def test_spelling_variants_of_one_mpn_share_a_cache_entry(store: Store) -> None:
     svc.lookup("T", "U1", ask("AD7685ARM"))
     out = svc.lookup("T", "U1", ask("ad7685-arm"))
     assert isinstance(out, Answer) and out.cost == 0 and len(src.calls) == 1
+
+
+def test_two_processes_on_one_store_make_one_request(store: Store) -> None:
+    """Two services (as two processes would have) share the store, not their single-flight."""
+    src = FakeSource()
+    src.gate = threading.Event()
+    first, _ = make(store, src)
+    second, _ = make(store, src)
+    results: dict[str, object] = {}
+    a = threading.Thread(target=lambda: results.update(a=first.lookup("T", "U1", ask("AD7685ARM x5"))))
+    a.start()
+    while not src.calls:
+        pass
+    b = threading.Thread(target=lambda: results.update(b=second.lookup("T", "U2", ask("AD7685ARM x50"))))
+    b.start()
+    threading.Timer(0.3, src.gate.set).start()
+    a.join(10)
+    b.join(10)
+    assert len(src.calls) == 1
+    assert isinstance(results["a"], Answer) and results["a"].cost == 1
+    assert isinstance(results["b"], Answer) and results["b"].cost == 0

@@ -107,3 +107,16 @@ def test_sqlite_file_is_owner_only(tmp_path: Path) -> None:
     path = tmp_path / "private.sqlite3"
     SQLiteStore(str(path)).close()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_lease_is_held_once_until_released_or_lapsed(store: Store) -> None:
+    token = store.lease("lease:k", 60)
+    assert token
+    assert store.lease("lease:k", 60) is None
+    store.release_lease("lease:k", "not-the-token")
+    assert store.lease("lease:k", 60) is None
+    store.release_lease("lease:k", token)
+    assert store.lease("lease:k", 60)
+    assert store.lease("lease:short", 0.05)
+    time.sleep(0.1)
+    assert store.lease("lease:short", 60), "a lease lapses by itself"

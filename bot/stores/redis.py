@@ -50,6 +50,11 @@ end
 return 0
 """
 
+_RELEASE_LEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 
 class RedisStore:
     def __init__(self, url: str, prefix: str = "partbot:") -> None:
@@ -65,6 +70,7 @@ class RedisStore:
         )
         self._reserve = self.r.register_script(_RESERVE)
         self._release = self.r.register_script(_RELEASE)
+        self._release_lease = self.r.register_script(_RELEASE_LEASE)
 
     def _k(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
@@ -113,6 +119,13 @@ class RedisStore:
 
     def claim_event(self, event_id: str, ttl: int) -> bool:
         return bool(self.r.set(self._k("event", event_id), "1", nx=True, ex=ttl))
+
+    def lease(self, key: str, ttl: float) -> str | None:
+        token = uuid.uuid4().hex
+        return token if self.r.set(self._k(key), token, nx=True, px=int(ttl * 1000)) else None
+
+    def release_lease(self, key: str, token: str) -> None:
+        self._release_lease(keys=[self._k(key)], args=[token])
 
     def stash(self, key: str, value: dict[str, Any], ttl: int) -> None:
         self.r.set(self._k("stash", key), json.dumps(value), ex=ttl)

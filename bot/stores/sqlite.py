@@ -11,6 +11,7 @@ import os
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -24,6 +25,7 @@ CREATE TABLE IF NOT EXISTS recent (id INTEGER PRIMARY KEY AUTOINCREMENT, owner T
 CREATE INDEX IF NOT EXISTS recent_owner ON recent (owner, id);
 CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS stash (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS leases (key TEXT PRIMARY KEY, token TEXT NOT NULL, expires_at REAL NOT NULL);
 """
 _PURGE_EVERY = 200
 
@@ -68,7 +70,7 @@ class SQLiteStore:
         if self._writes % _PURGE_EVERY:
             return
         now = time.time()
-        for table in ("cache", "quota", "events", "stash"):
+        for table in ("cache", "quota", "events", "stash", "leases"):
             db.execute(f"DELETE FROM {table} WHERE expires_at < ?", (now,))
 
     # cache -------------------------------------------------------------------
@@ -149,6 +151,18 @@ class SQLiteStore:
             cur = db.execute("INSERT OR IGNORE INTO events VALUES (?, ?)", (event_id, now + ttl))
             self._maybe_purge(db)
             return cur.rowcount == 1
+
+    def lease(self, key: str, ttl: float) -> str | None:
+        token = uuid.uuid4().hex
+        now = time.time()
+        with self._tx() as db:
+            db.execute("DELETE FROM leases WHERE key = ? AND expires_at < ?", (key, now))
+            cur = db.execute("INSERT OR IGNORE INTO leases VALUES (?, ?, ?)", (key, token, now + ttl))
+            return token if cur.rowcount == 1 else None
+
+    def release_lease(self, key: str, token: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM leases WHERE key = ? AND token = ?", (key, token))
 
     def stash(self, key: str, value: dict[str, Any], ttl: int) -> None:
         with self._tx() as db:
