@@ -295,8 +295,8 @@ def _parse_english(text: str) -> Command:
 
 
 def _bind_quantities(text: str, mpns: list[tuple[int, int, str]], quantities: list[tuple[int, int, int]]) -> dict[int, int]:
-    """Which part each quantity belongs to: "500 pcs of X" → the next part; "X x500" → the
-    previous one; otherwise the nearest."""
+    """Which part each quantity belongs to: "500 pcs of X" → the next part; otherwise the
+    nearest part (the one before it on a tie, as in "X x500 Y")."""
     bound: dict[int, int] = {}
     for start, end, qty in quantities:
         before = [n for n, m in enumerate(mpns) if m[1] <= start]
@@ -304,11 +304,11 @@ def _bind_quantities(text: str, mpns: list[tuple[int, int, str]], quantities: li
         words = text[start:end].lower() + " " + text[end : end + 4].lower()
         if re.search(r"\bof\b", words) and after:
             target = after[0]
-        elif re.match(r"\s*(?:[x×]|qty|quantity)", text[start:end].lower()) and before:
-            target = before[-1]
         elif before and after:
             target = before[-1] if start - mpns[before[-1]][1] <= mpns[after[0]][0] - end else after[0]
+        elif before or after:
+            target = before[-1] if before else after[0]
         else:
-            target = (before or after)[-1 if before else 0]
+            continue
         bound.setdefault(target, qty)
     return bound

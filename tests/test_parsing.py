@@ -678,3 +678,15 @@ def test_generated_valid_commands_round_trip(
 )
 def test_plain_english_pairs_each_quantity_with_its_part(text: str, expected: list[tuple[str, int]]) -> None:
     assert m_items(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("LM358DR 50 pcs of NE555DR, 20 pcs of BC547B", [("LM358DR", 1), ("NE555DR", 50), ("BC547B", 20)]),
+        ("NE555DR x100 LM358DR x5", [("NE555DR", 100), ("LM358DR", 5)]),
+        ("how much is lm358dr x5 and ne555dr x7", [("lm358dr", 5), ("ne555dr", 7)]),
+    ],
+)
+def test_plain_english_binding_edge_cases(text: str, expected: list[tuple[str, int]]) -> None:
+    assert m_items(text) == expected

@@ -480,3 +480,26 @@ def test_offers_priced_only_in_another_currency_rank_after_the_asked_one() -> No
     usd = seller("Mouser", offer(pp(1, 5.0), stock=100))
     ranked = rank_offers(Part("X", "M", sellers=(gbp, usd)), 1, "USD")
     assert [r.seller.name for r in ranked] == ["Mouser", "Farnell"]
+
+
+def test_one_piece_in_stock_is_partial_stock_not_unpriced() -> None:
+    one = seller("Mouser", offer(pp(1, 9.0), stock=1))
+    unpriced = seller("Arrow", offer(stock=1000))
+    ranked = rank_offers(Part("X", "M", sellers=(unpriced, one)), 5, "USD")
+    assert [r.seller.name for r in ranked] == ["Mouser", "Arrow"]
+
+
+def test_converted_prices_only_count_in_the_asked_currency() -> None:
+    gbp = PricePoint(1, 1.0, "GBP", converted_price=1.27, converted_currency="USD")
+    p = price_offer(S, offer(gbp, stock=10), 1, "EUR")
+    assert (p.unit_price, p.currency, p.estimated) == (1.0, "GBP", False)
+
+
+def test_an_offer_with_native_prices_in_two_currencies_uses_the_asked_one() -> None:
+    both = seller("TME", offer(pp(1, 2.0, "USD"), pp(1, 1.5, "EUR"), stock=10))
+    ranked = rank_offers(Part("X", "M", sellers=(both,)), 1, "EUR")
+    assert (ranked[0].unit_price, ranked[0].currency) == (1.5, "EUR")
+
+
+def test_pre_release_is_new() -> None:
+    assert parse_lifecycle("Pre-Release") is Lifecycle.NEW

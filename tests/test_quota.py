@@ -95,7 +95,8 @@ def test_settle_after_midnight_refunds_the_day_it_was_reserved_on(store: SQLiteS
 
 
 def test_period_boundaries() -> None:
-    assert next_day(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)) == datetime(2027, 1, 1, tzinfo=UTC)
+    assert next_day(datetime(2026, 12, 31, 23, 59, 59, 999, tzinfo=UTC)) == datetime(2027, 1, 1, tzinfo=UTC)
+    assert next_month(datetime(2026, 11, 30, 23, 59, 59, 999, tzinfo=UTC)) == datetime(2026, 12, 1, tzinfo=UTC)
     assert next_month(datetime(2026, 12, 15, tzinfo=UTC)) == datetime(2027, 1, 1, tzinfo=UTC)
     assert next_month(datetime(2026, 1, 31, 12, tzinfo=UTC)) == datetime(2026, 2, 1, tzinfo=UTC)
     assert next_month(datetime(2028, 2, 29, tzinfo=UTC)) == datetime(2028, 3, 1, tzinfo=UTC)
@@ -115,3 +116,5 @@ def test_top_spenders_today_and_this_month(store: SQLiteStore) -> None:
     today, month = q.top_spenders("T")
     assert today == [("U2", 5), ("U1", 2)]
     assert month == [("U2", 5), ("U1", 2)], "the team's own counter is not a spender"
+    assert q.top_spenders("T", n=2) == ([("U2", 5), ("U1", 2)], [("U2", 5), ("U1", 2)])
+    assert q.top_spenders("T", n=1) == ([("U2", 5)], [("U2", 5)])
