@@ -690,3 +690,22 @@ def test_plain_english_pairs_each_quantity_with_its_part(text: str, expected: li
 )
 def test_plain_english_binding_edge_cases(text: str, expected: list[tuple[str, int]]) -> None:
     assert m_items(text) == expected
+
+
+def test_a_mention_may_name_twenty_parts_but_not_twenty_one() -> None:
+    twenty = " ".join(f"PART{i:02d}X" for i in range(20))
+    assert len(lookup_items_of_mention(twenty)) == 20
+    result = parse_mention(twenty + " PART99X")
+    assert isinstance(result, Invalid) and "21 parts" in result.problem
+
+
+def lookup_items_of_mention(text: str) -> list[LineItem]:
+    result = parse_mention("price " + text)
+    assert isinstance(result, Lookup)
+    return list(result.items)
+
+
+@pytest.mark.parametrize(("text", "example"), [("LM358 --currency", "--currency EUR"), ("LM358 --country", "--country DE")])
+def test_an_option_without_its_code_shows_an_example(text: str, example: str) -> None:
+    result = parse_command(text)
+    assert isinstance(result, Invalid) and f"`{example}`" in result.problem
