@@ -100,26 +100,29 @@ def test_repeat_question_is_a_free_cache_hit(bot: BotServer, fake_nexar: FakeNex
     assert "for 10 pcs" in body
 
 
+def share_click(button: dict[str, Any], slack: FakeSlack) -> dict[str, Any]:
+    """The block_actions payload Slack sends when U999 presses `button` on an ephemeral answer."""
+    return {
+        "type": "block_actions",
+        "user": {"id": "U999", "username": "bob", "team_id": "T0001"},
+        "team": {"id": "T0001", "domain": "acme"},
+        "channel": {"id": "C123", "name": "hw"},
+        "container": {"type": "message", "is_ephemeral": True},
+        "response_url": slack.response_url("share"),
+        "trigger_id": "1.2.3",
+        "api_app_id": "A0001",
+        "token": "x",
+        "actions": [
+            {"type": "button", "action_id": button["action_id"], "block_id": "b", "value": button["value"], "action_ts": "1"}
+        ],
+    }
+
+
 def test_share_button_posts_in_channel_without_a_new_lookup(bot: BotServer, fake_nexar: FakeNexar, fake_slack: FakeSlack) -> None:
     bot.command("AD7685ARM x250", response="private")
     msg = answer(fake_slack)
     button = next(e for b in msg["blocks"] if b["type"] == "actions" for e in b["elements"])
-    resp = bot.action(
-        {
-            "type": "block_actions",
-            "user": {"id": "U999", "username": "bob", "team_id": "T0001"},
-            "team": {"id": "T0001", "domain": "acme"},
-            "channel": {"id": "C123", "name": "hw"},
-            "container": {"type": "message", "is_ephemeral": True},
-            "response_url": fake_slack.response_url("share"),
-            "trigger_id": "1.2.3",
-            "api_app_id": "A0001",
-            "token": "x",
-            "actions": [
-                {"type": "button", "action_id": button["action_id"], "block_id": "b", "value": button["value"], "action_ts": "1"}
-            ],
-        }
-    )
+    resp = bot.action(share_click(button, fake_slack))
     assert resp.status_code == 200
     posts = fake_slack.wait_for("response_url", 3)
     shared = next(c.args for c in posts if c.args.get("response_type") == "in_channel")
@@ -264,20 +267,7 @@ def test_a_double_clicked_share_button_shares_once(bot: BotServer, fake_slack: F
     bot.command("NE555DR x10")
     msg = answer(fake_slack)
     button = next(e for b in msg["blocks"] if b["type"] == "actions" for e in b["elements"])
-    payload = {
-        "type": "block_actions",
-        "user": {"id": "U999", "username": "bob", "team_id": "T0001"},
-        "team": {"id": "T0001", "domain": "acme"},
-        "channel": {"id": "C123", "name": "hw"},
-        "container": {"type": "message", "is_ephemeral": True},
-        "response_url": fake_slack.response_url("share"),
-        "trigger_id": "1.2.3",
-        "api_app_id": "A0001",
-        "token": "x",
-        "actions": [
-            {"type": "button", "action_id": button["action_id"], "block_id": "b", "value": button["value"], "action_ts": "1"}
-        ],
-    }
+    payload = share_click(button, fake_slack)
     bot.action(payload)
     fake_slack.wait_for("response_url", 3)
     bot.action(payload)
