@@ -618,15 +618,22 @@ def render_home(recent: Sequence[dict[str, Any]], quota: QuotaView | None, *, sa
     blocks.append(section("*Your recent lookups*"))
     if recent:
         for entry in list(recent)[:10]:
+            at = float(entry.get("at", 0) or 0)
+            when = f" · {_when(datetime.fromtimestamp(at, UTC))}" if at else ""
+            if entry.get("bom"):
+                name = escape(clip(str(entry["bom"]), 60))
+                lines = int(entry.get("lines", 0) or 0)
+                priced = int(entry.get("priced", 0) or 0)
+                total = escape(str(entry.get("total", "")))
+                blocks.append(context(f"*BOM {name}* — {priced:,} of {plural(lines, 'line')} priced, total {total}{when}"))
+                continue
             mpn = escape(clip(str(entry.get("found") or entry.get("mpn", "?")), 40))
             qty = int(entry.get("qty", 1) or 1)
             price = entry.get("price")
             best = f"{escape(str(price))} each at {escape(str(entry.get('seller', '')))}" if price else "no priced offer"
             if not entry.get("found"):
                 best = "not found"
-            at = float(entry.get("at", 0) or 0)
-            when = _when(datetime.fromtimestamp(at, UTC)) if at else ""
-            blocks.append(context(f"*{mpn}* × {qty:,} — {best}" + (f" · {when}" if when else "")))
+            blocks.append(context(f"*{mpn}* × {qty:,} — {best}{when}"))
     else:
         blocks.append(context("Nothing yet. Try `/part LM358 x100`."))
     blocks.append(divider())

@@ -179,6 +179,13 @@ class LookupService:
     def top_spenders(self, team: str) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
         return self.ledger.top_spenders(team)
 
+    def remember(self, team: str, user: str, entry: dict[str, object]) -> None:
+        """Add `entry` to the user's recent lookups (a BOM is one entry, not one per line)."""
+        try:
+            self.store.add_recent(f"{team}:{user}", {"at": self.clock(), **entry}, RECENT_KEEP)
+        except Exception:
+            log.exception("could not record a recent lookup")
+
     def recent(self, team: str, user: str, n: int = RECENT_KEEP) -> list[dict[str, object]]:
         try:
             return self.store.recent(f"{team}:{user}", n)

@@ -211,6 +211,10 @@ def test_bom_in_a_thread_is_priced_and_uploaded(bot: BotServer, fake_slack: Fake
     text = block_texts(summary)
     assert "2 of 3" in text and "LM358DR" in text and "not a whole number" in text
     assert len(fake_nexar.requests) == 1 and "supMultiMatch" in fake_nexar.requests[0].query
+    bot.event({"type": "app_home_opened", "user": "U123", "channel": "D1", "tab": "home", "event_ts": "1.2"}, event_id="EvHome2")
+    home = json.dumps(fake_slack.wait_for("views.publish")[0].args["view"], ensure_ascii=False)
+    assert "*BOM board.csv* — 2 of 3 lines priced, total $" in home
+    assert "NE555DR" not in home, "a BOM is one recent lookup, not one per line"
 
 
 # --- security and failures -------------------------------------------------------------------

@@ -13,7 +13,16 @@ from slack_sdk import WebClient
 from bot.bom import MAX_BOM_BYTES, BomError, read_bom
 from bot.listeners.common import Deps, log
 from bot.parsing import Lookup, parse_options, strip_mentions
-from bot.render import Message, bom_rows_csv, render_bom_error, render_bom_progress, render_bom_summary, render_outcome_problem
+from bot.render import (
+    Message,
+    bom_rows_csv,
+    price_rows,
+    render_bom_error,
+    render_bom_progress,
+    render_bom_summary,
+    render_outcome_problem,
+    totals,
+)
 from bot.service import Answer
 
 BOM_FILETYPES = {"csv", "tsv"}
@@ -107,12 +116,15 @@ def _price(
             except Exception:
                 log.warning("could not update the BOM progress message", exc_info=True)
 
-    outcome = deps.service.lookup(team, user, Lookup(tuple(line.item for line in bom.lines), options), progress=progress)
+    items = tuple(line.item for line in bom.lines)
+    outcome = deps.service.lookup(team, user, Lookup(items, options), progress=progress, record=False)
     if not isinstance(outcome, Answer):
         show(render_outcome_problem(outcome, name))
         return
     summary = render_bom_summary(outcome, bom, name)
     show(summary)
+    total, priced = totals(price_rows(outcome))
+    deps.service.remember(team, user, {"bom": name, "lines": len(items), "priced": priced, "total": total})
     priced_name = name.rsplit(".", 1)[0] + "-priced.csv"
     try:
         client.files_upload_v2(
