@@ -1,0 +1,1 @@
+"""partbot: electronic part prices from Nexar (Octopart), in Slack."""
