@@ -40,7 +40,3 @@ class SingleFlight(Generic[T]):
             future = self._flights.pop(key, None)
         if future is not None:
             future.set_exception(error)
-
-    def in_flight(self) -> int:
-        with self._lock:
-            return len(self._flights)
