@@ -256,9 +256,14 @@ class LookupService:
                     token = self._lease(key)
                     if token is None and time.monotonic() < deadline:
                         theirs.append(key)
-                    else:
-                        todo.append(key)
-                        leased[key.cache_key()] = token
+                        continue
+                    hit = self.cache.get(key.cache_key())  # its last holder may have just finished
+                    if hit is not None:
+                        self._release_lease(key.cache_key(), token)
+                        self._finish(run, key, _Resolved(hit[0], hit[1], True))
+                        continue
+                    todo.append(key)
+                    leased[key.cache_key()] = token
                 if todo:
                     self._buy(run, todo, leased)
                 if theirs:
@@ -294,11 +299,15 @@ class LookupService:
             self._buy_leased(run, todo)
         finally:
             for ck, token in leased.items():
-                if token:
-                    try:
-                        self.store.release_lease(f"lease:{ck}", token)
-                    except Exception:
-                        log.warning("could not release a lease; it lapses by itself", exc_info=True)
+                self._release_lease(ck, token)
+
+    def _release_lease(self, ck: str, token: str | None) -> None:
+        if not token:
+            return
+        try:
+            self.store.release_lease(f"lease:{ck}", token)
+        except Exception:
+            log.warning("could not release a lease; it lapses by itself", exc_info=True)
 
     def _buy_leased(self, run: _Run, todo: list[LookupKey]) -> None:
         amount = len(todo) * PARTS_PER_QUERY if self.source.billed else 0
