@@ -27,21 +27,17 @@ Ask anything from the terminal: python -m bot ask "LM358 x100, NE555 x50"
 
 def _ask(settings: Settings, text: str, user: str, team: str, as_json: bool) -> int:
     from bot.app import build_core
-    from bot.parsing import Help, Invalid, Lookup, parse_command
-    from bot.render import render_help, render_invalid, render_outcome, render_terminal, render_usage
+    from bot.parsing import Lookup, parse_command
+    from bot.render import render_outcome, render_terminal
+    from bot.replies import quick_reply
 
     core = build_core(settings)
     try:
         command = parse_command(text)
         if isinstance(command, Lookup):
             message = render_outcome(core.service.lookup(team, user, command))
-        elif isinstance(command, Help):
-            message = render_help()
-        elif isinstance(command, Invalid):
-            message = render_invalid(command)
         else:
-            top = core.service.top_spenders(team) if user in settings.admins else None
-            message = render_usage(core.service.quota(team, user), sample=core.source.is_sample, top=top)
+            message = quick_reply(core.service, settings.admins, command, team, user)
     finally:
         core.close()
     if as_json:

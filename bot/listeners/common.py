@@ -8,9 +8,10 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
+from bot import replies
 from bot.parsing import Help, Invalid, Lookup, Usage
 from bot.ports import Store
-from bot.render import Message, public_copy, render_answer, render_help, render_invalid, render_outcome, render_usage
+from bot.render import Message, public_copy, render_answer, render_outcome
 from bot.service import Answer, LookupService, Outcome
 from bot.settings import Settings
 
@@ -57,18 +58,7 @@ def outcome_message(deps: Deps, outcome: Outcome, *, public: bool) -> Message:
 
 
 def quick_reply(deps: Deps, command: Help | Usage | Invalid, team: str, user: str, name: str) -> Message:
-    """Replies that need no lookup: help, usage and parse errors."""
-    if isinstance(command, Help):
-        return render_help(name)
-    if isinstance(command, Invalid):
-        return render_invalid(command)
-    top = None
-    if user in deps.settings.admins:
-        try:
-            top = deps.service.top_spenders(team)
-        except Exception:
-            log.exception("could not read the top spenders")
-    return render_usage(deps.service.quota(team, user), sample=deps.service.source.is_sample, top=top)
+    return replies.quick_reply(deps.service, deps.settings.admins, command, team, user, name)
 
 
 def answer_lookup(deps: Deps, team: str, user: str, lookup: Lookup, *, public: bool) -> Message:

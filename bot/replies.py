@@ -1,0 +1,28 @@
+"""Answers that need no Nexar lookup (help, usage, parse errors), for Slack and the command line."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+
+from bot.parsing import Help, Invalid, Usage
+from bot.render import Message, render_help, render_invalid, render_usage
+from bot.service import LookupService
+
+log = logging.getLogger(__name__)
+
+
+def quick_reply(
+    service: LookupService, admins: Collection[str], command: Help | Usage | Invalid, team: str, user: str, name: str = "/part"
+) -> Message:
+    if isinstance(command, Help):
+        return render_help(name)
+    if isinstance(command, Invalid):
+        return render_invalid(command)
+    top = None
+    if user in admins:
+        try:
+            top = service.top_spenders(team)
+        except Exception:
+            log.exception("could not read the top spenders")
+    return render_usage(service.quota(team, user), sample=service.source.is_sample, top=top)
