@@ -182,6 +182,14 @@ def bot_env(tmp_path: Path, nexar: FakeNexar | None, slack: FakeSlack, **extra: 
     return env
 
 
+def mention(text: str, ts: str = "1700000001.000100", thread_ts: str | None = None) -> dict[str, Any]:
+    """An app_mention event as Slack sends it (in a thread when `thread_ts` is given)."""
+    event = {"type": "app_mention", "user": "U123", "text": f"<@UBOT> {text}", "ts": ts, "channel": "C123", "event_ts": ts}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
 class BotServer:
     """The bot's real WSGI app on a threaded loopback server, driven like Slack drives it."""
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.blockkit import assert_valid_home, assert_valid_message
-from tests.conftest import SIGNING_SECRET, BotServer
+from tests.conftest import SIGNING_SECRET, BotServer, mention
 from tests.fakes.nexar import FakeNexar
 from tests.fakes.signing import signed_headers, slash_command_body
 from tests.fakes.slack import FakeSlack
@@ -134,13 +134,6 @@ def test_share_button_posts_in_channel_without_a_new_lookup(bot: BotServer, fake
 
 
 # --- mentions ----------------------------------------------------------------------------
-
-
-def mention(text: str, ts: str = "1700000001.000100", thread_ts: str | None = None) -> dict[str, Any]:
-    event = {"type": "app_mention", "user": "U123", "text": f"<@UBOT> {text}", "ts": ts, "channel": "C123", "event_ts": ts}
-    if thread_ts:
-        event["thread_ts"] = thread_ts
-    return event
 
 
 def test_mention_in_a_thread_answers_in_that_thread(bot: BotServer, fake_slack: FakeSlack) -> None:

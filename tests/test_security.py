@@ -11,7 +11,7 @@ import pytest
 
 from bot.logs import RedactSecrets, setup_logging
 from bot.settings import ConfigError, Settings
-from tests.conftest import BOT_TOKEN, NEXAR_SECRET, SIGNING_SECRET, BotServer, bot_env
+from tests.conftest import BOT_TOKEN, NEXAR_SECRET, SIGNING_SECRET, BotServer, bot_env, mention
 from tests.fakes.nexar import FakeNexar
 from tests.fakes.slack import FakeSlack
 
@@ -86,18 +86,9 @@ def test_usage_shows_top_spenders_to_admins_only(tmp_path: Path, fake_nexar: Fak
 def test_bom_is_only_downloaded_from_slacks_file_host(bot: BotServer, fake_slack: FakeSlack, fake_nexar: FakeNexar) -> None:
     file = fake_slack.add_file("F9", "bom.csv", b"MPN,Qty\nNE555DR,5\n")
     evil = dict(file, url_private_download="http://evil.example/steal.csv", url_private="http://evil.example/steal.csv")
-    bot.event(
-        {
-            "type": "app_mention",
-            "user": "U1",
-            "text": "<@UBOT> price",
-            "ts": "4.1",
-            "channel": "C1",
-            "event_ts": "4.1",
-            "files": [evil],
-        },
-        event_id="EvEvil",
-    )
+    event = mention("price", ts="4.1")
+    event["files"] = [evil]
+    bot.event(event, event_id="EvEvil")
     update = fake_slack.wait_for("chat.update")[-1]
     assert "not on Slack's file host" in json.dumps(update.args)
     assert fake_slack.file_fetches == 0 and fake_nexar.requests == []
@@ -105,18 +96,9 @@ def test_bom_is_only_downloaded_from_slacks_file_host(bot: BotServer, fake_slack
 
 def test_oversized_bom_is_refused_before_download(bot: BotServer, fake_slack: FakeSlack, fake_nexar: FakeNexar) -> None:
     file = fake_slack.add_file("F10", "huge.csv", b"MPN,Qty\n" + b"NE555DR,5\n" * 1_100_000)
-    bot.event(
-        {
-            "type": "app_mention",
-            "user": "U1",
-            "text": "<@UBOT>",
-            "ts": "5.1",
-            "channel": "C1",
-            "event_ts": "5.1",
-            "files": [file],
-        },
-        event_id="EvHuge",
-    )
+    event = mention("", ts="5.1")
+    event["files"] = [file]
+    bot.event(event, event_id="EvHuge")
     update = fake_slack.wait_for("chat.update")[-1]
     assert "MB" in json.dumps(update.args)
     assert fake_slack.file_fetches == 0 and fake_nexar.requests == []

@@ -8,6 +8,7 @@ import pytest
 
 from bot.app import build_app, build_core
 from bot.settings import ConfigError, Settings, load_settings
+from tests.fakes.slack import FakeSlack
 
 
 def test_defaults_match_the_spec() -> None:
@@ -95,19 +96,13 @@ def test_slack_problems_per_mode(tmp_path: Path) -> None:
         core.close()
 
 
-def test_socket_mode_app_builds_without_a_signing_secret(tmp_path: Path) -> None:
-    from tests.fakes.slack import FakeSlack
+def on_fake_slack(tmp_path: Path, slack: FakeSlack, **values: str) -> Settings:
+    return Settings.from_mapping({"SLACK_API_URL": slack.api_url, "PARTBOT_DB": str(tmp_path / "db.sqlite3"), **values})
 
+
+def test_socket_mode_app_builds_without_a_signing_secret(tmp_path: Path) -> None:
     with FakeSlack(bot_token="xoxb-sock") as slack:
-        settings = Settings.from_mapping(
-            {
-                "SLACK_BOT_TOKEN": "xoxb-sock",
-                "SLACK_APP_TOKEN": "xapp-1",
-                "SLACK_API_URL": slack.api_url,
-                "PARTBOT_DB": str(tmp_path / "db.sqlite3"),
-            }
-        )
-        core = build_core(settings)
+        core = build_core(on_fake_slack(tmp_path, slack, SLACK_BOT_TOKEN="xoxb-sock", SLACK_APP_TOKEN="xapp-1"))
         try:
             app = build_app(core, "socket")
             assert app.client.base_url == slack.api_url
@@ -117,18 +112,8 @@ def test_socket_mode_app_builds_without_a_signing_secret(tmp_path: Path) -> None
 
 
 def test_a_rejected_bot_token_is_a_config_error(tmp_path: Path) -> None:
-    from tests.fakes.slack import FakeSlack
-
     with FakeSlack(bot_token="xoxb-right") as slack:
-        settings = Settings.from_mapping(
-            {
-                "SLACK_BOT_TOKEN": "xoxb-wrong",
-                "SLACK_SIGNING_SECRET": "s",
-                "SLACK_API_URL": slack.api_url,
-                "PARTBOT_DB": str(tmp_path / "db.sqlite3"),
-            }
-        )
-        core = build_core(settings)
+        core = build_core(on_fake_slack(tmp_path, slack, SLACK_BOT_TOKEN="xoxb-wrong", SLACK_SIGNING_SECRET="s"))
         try:
             with pytest.raises(ConfigError) as err:
                 build_app(core, "http")
