@@ -48,7 +48,7 @@ def _ask(settings: Settings, text: str, user: str, team: str, as_json: bool) -> 
 
 
 def _serve(settings: Settings, port: int | None) -> int:
-    from bot.app import build_app, build_core, check_slack
+    from bot.app import build_app, build_core, check_slack, work_runner
     from bot.web import make_wsgi, serve
 
     problems = settings.slack_problems("http")
@@ -59,7 +59,8 @@ def _serve(settings: Settings, port: int | None) -> int:
 
     def load():  # type: ignore[no-untyped-def]
         core = build_core(settings)
-        return make_wsgi(build_app(core, "http"), core.store)
+        work = work_runner(settings)
+        return make_wsgi(build_app(core, "http", work=work), core.store, work if settings.worker_process else None)
 
     serve(load, port or settings.port)
     return 0

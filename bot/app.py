@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -18,14 +19,17 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.batching import BatchingSource
 from bot.catalog import SampleCatalog
 from bot.listeners import register_listeners
 from bot.listeners.common import Deps
+from bot.logs import setup_logging
 from bot.nexar import NexarClient
 from bot.ports import PartSource, Store
 from bot.service import LookupService
 from bot.settings import ConfigError, Settings
 from bot.stores import open_store
+from bot.work import ProcessRunner, Runner, ThreadRunner
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +67,13 @@ def build_core(settings: Settings) -> Core:
         source = SampleCatalog()
     else:
         assert settings.nexar_client_id and settings.nexar_client_secret
-        source = NexarClient(
-            settings.nexar_client_id,
-            settings.nexar_client_secret,
-            token_url=settings.nexar_token_url,
-            api_url=settings.nexar_api_url,
+        source = BatchingSource(
+            NexarClient(
+                settings.nexar_client_id,
+                settings.nexar_client_secret,
+                token_url=settings.nexar_token_url,
+                api_url=settings.nexar_api_url,
+            )
         )
     service = LookupService(
         source,
@@ -105,8 +111,32 @@ def check_slack(settings: Settings) -> None:
         ) from exc
 
 
-def build_app(core: Core, mode: str = "http") -> App:
-    """The Bolt app. `mode` is "http" (signed requests) or "socket"."""
+def work_runner(settings: Settings) -> Runner:
+    """Where listener jobs run: a worker process beside this one, if settings allow."""
+    if settings.worker_process:
+        return ProcessRunner(worker_context, (settings, logging.getLogger().level), WORK_THREADS)
+    return ThreadRunner(WORK_THREADS)
+
+
+def worker_context(config: tuple[Settings, int]) -> tuple[Deps, Callable[[], None]]:
+    """The Deps a worker process runs jobs with: its own store connection, Nexar client and caches."""
+    settings, level = config
+    setup_logging(settings.secrets, level)
+    core = build_core(settings)
+    work = ThreadRunner(WORK_THREADS)
+    deps = Deps(settings=settings, service=core.service, store=core.store, client=web_client(settings), work=work)
+    work.start(deps)
+
+    def close() -> None:
+        work.close()
+        core.close()
+
+    return deps, close
+
+
+def build_app(core: Core, mode: str = "http", *, work: Runner | None = None) -> App:
+    """The Bolt app. `mode` is "http" (signed requests) or "socket". Jobs run on `work`
+    (default: threads in this process); it is started here."""
     settings = core.settings
     problems = settings.slack_problems(mode)
     if problems:
@@ -128,8 +158,10 @@ def build_app(core: Core, mode: str = "http") -> App:
         settings=settings,
         service=core.service,
         store=core.store,
-        work=ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="partbot-work"),
+        client=app.client,
+        work=work or ThreadRunner(WORK_THREADS),
     )
+    deps.work.start(deps)
 
     @app.middleware
     def drop_redeliveries(body: dict[str, Any], next: object, logger: logging.Logger) -> BoltResponse | None:

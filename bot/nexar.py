@@ -71,13 +71,35 @@ query PartMultiMatch($queries: [SupPartMatchQuery!]!, $currency: String!, $count
     + PART_FIELDS
 )
 
+
+def _search_batch(n: int) -> str:
+    """`n` PartSearch searches in one document, aliased s0…s{n-1}, each exactly as PartSearch asks."""
+    names = ", ".join(f"$q{i}: String!" for i in range(n))
+    fields = "".join(
+        f"  s{i}: supSearchMpn(q: $q{i}, limit: $limit, currency: $currency, country: $country) {{\n"
+        "    hits\n    results { part { ...PartFields } }\n  }\n"
+        for i in range(n)
+    )
+    return (
+        f"query PartSearchBatch{n}({names}, $limit: Int!, $currency: String!, $country: String!,\n"
+        "                 $authorizedOnly: Boolean!, $includeBrokers: Boolean!) {\n" + fields + "}\n" + PART_FIELDS
+    )
+
+
+SEARCH_BATCH = {n: _search_batch(n) for n in range(2, MAX_MULTI_QUERIES + 1)}
+
 SUGGEST = """
 query PartSuggest($q: String!) {
   supSuggest(q: $q, partNumbersOnly: true) { text }
 }
 """
 
-QUERIES = {"PartSearch": SEARCH_MPN, "PartMultiMatch": MULTI_MATCH, "PartSuggest": SUGGEST}
+QUERIES = {
+    "PartSearch": SEARCH_MPN,
+    "PartMultiMatch": MULTI_MATCH,
+    "PartSuggest": SUGGEST,
+    **{f"PartSearchBatch{n}": doc for n, doc in SEARCH_BATCH.items()},
+}
 """Every document the bot can send (tests validate them against Nexar's schema)."""
 
 RENEW_BEFORE = 300.0
@@ -147,6 +169,19 @@ def seller_variables(key: LookupKey) -> dict[str, Any]:
         "authorizedOnly": not key.all_sellers,
         "includeBrokers": key.all_sellers,
     }
+
+
+def _search_result(result_set: dict[str, Any]) -> SearchResult:
+    results = result_set.get("results") or []
+    part = parse_part(results[0]["part"]) if results else None
+    return SearchResult(part=part, hits=int(result_set.get("hits") or 0))
+
+
+def _check_batch(keys: Sequence[LookupKey]) -> None:
+    if len(keys) > MAX_MULTI_QUERIES:
+        raise ValueError(f"at most {MAX_MULTI_QUERIES} queries per request")
+    if len({(k.currency, k.country, k.all_sellers) for k in keys}) != 1:
+        raise ValueError("one request shares currency, country and seller filter")
 
 
 # --- client ---------------------------------------------------------------------------
@@ -299,19 +334,31 @@ class NexarClient:
     # PartSource ---------------------------------------------------------------
     def search_mpn(self, key: LookupKey, limit: int) -> SearchResult:
         data = self.execute(SEARCH_MPN, {"q": key.mpn, "limit": limit, **seller_variables(key)})
-        result_set = data.get("supSearchMpn") or {}
-        results = result_set.get("results") or []
-        part = parse_part(results[0]["part"]) if results else None
-        return SearchResult(part=part, hits=int(result_set.get("hits") or 0))
+        return _search_result(data.get("supSearchMpn") or {})
+
+    def search_many(self, keys: Sequence[LookupKey], limit: int) -> list[SearchResult | SourceError]:
+        """Several `search_mpn`s in one request (aliased `supSearchMpn` fields), same answers.
+
+        A search that fails alone (a partial GraphQL error) fails only its own key."""
+        _check_batch(keys)
+        if len(keys) == 1:
+            return [self.search_mpn(keys[0], limit)]
+        variables: dict[str, Any] = {f"q{i}": k.mpn for i, k in enumerate(keys)}
+        data = self.execute(SEARCH_BATCH[len(keys)], {**variables, "limit": limit, **seller_variables(keys[0])})
+        out: list[SearchResult | SourceError] = []
+        for i in range(len(keys)):
+            result_set = data.get(f"s{i}")
+            if isinstance(result_set, dict):
+                out.append(_search_result(result_set))
+            else:
+                out.append(QueryRejected("no data for this search", "Nexar could not look up this part."))
+        return out
 
     def multi_match(self, keys: Sequence[LookupKey], limit: int) -> list[SearchResult | SourceError]:
         """One `supMultiMatch` per batch of ≤ 20 keys sharing currency/country/sellers."""
         if not keys:
             return []
-        if len(keys) > MAX_MULTI_QUERIES:
-            raise ValueError(f"at most {MAX_MULTI_QUERIES} queries per multi-match")
-        if len({(k.currency, k.country, k.all_sellers) for k in keys}) != 1:
-            raise ValueError("one multi-match shares currency, country and seller filter")
+        _check_batch(keys)
         queries = [{"mpn": k.mpn, "limit": limit, "reference": str(i)} for i, k in enumerate(keys)]
         data = self.execute(MULTI_MATCH, {"queries": queries, **seller_variables(keys[0])})
         out: list[SearchResult | SourceError] = [

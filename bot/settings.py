@@ -44,6 +44,7 @@ class Settings:
     admins: frozenset[str] = frozenset()
     offline: bool = False
     slack_file_hosts: tuple[str, ...] = ("files.slack.com",)
+    worker_process: bool = True
 
     @property
     def uses_sample_catalog(self) -> bool:
@@ -107,9 +108,14 @@ class Settings:
         api_url = url("SLACK_API_URL", "https://slack.com/api/")
         if not api_url.endswith("/"):
             api_url += "/"
-        offline_raw = (text("PARTBOT_OFFLINE") or "0").lower()
-        if offline_raw not in ("0", "1", "true", "false", "yes", "no"):
-            problems.append(f"PARTBOT_OFFLINE must be 1 or 0 (got {offline_raw[:10]!r})")
+
+        def flag(name: str, default: bool) -> bool:
+            raw = (text(name) or ("1" if default else "0")).lower()
+            if raw not in ("0", "1", "true", "false", "yes", "no"):
+                problems.append(f"{name} must be 1 or 0 (got {raw[:10]!r})")
+                return default
+            return raw in ("1", "true", "yes")
+
         admins = frozenset(a for a in re.split(r"[\s,]+", text("PARTBOT_ADMINS") or "") if a)
         bad_admins = sorted(a for a in admins if not re.fullmatch(r"[UW][A-Z0-9]{2,}", a))
         if bad_admins:
@@ -134,8 +140,9 @@ class Settings:
             user_daily_parts=integer("PARTBOT_USER_DAILY_PARTS", 25, 0, 1_000_000),
             team_monthly_parts=integer("PARTBOT_TEAM_MONTHLY_PARTS", 1000, 0, 100_000_000),
             admins=admins,
-            offline=offline_raw in ("1", "true", "yes"),
+            offline=flag("PARTBOT_OFFLINE", False),
             slack_file_hosts=hosts,
+            worker_process=flag("PARTBOT_WORKER_PROCESS", True),
         )
         if mode:
             problems.extend(settings.slack_problems(mode))

@@ -197,8 +197,9 @@ class BotServer:
         self.settings = Settings.from_mapping(env)
         self.slack = slack
         self.core: Core = build_core(self.settings)
-        if hasattr(self.core.source, "backoff"):
-            self.core.source.backoff = 0.01  # type: ignore[attr-defined]
+        nexar = getattr(self.core.source, "inner", None)
+        if nexar is not None:
+            nexar.backoff = 0.01
         self.app = build_app(self.core, "http")
         self.server = make_server("127.0.0.1", 0, make_wsgi(self.app, self.core.store), _ThreadingWSGIServer, _QuietHandler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"

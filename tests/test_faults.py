@@ -84,7 +84,7 @@ def test_one_failing_query_inside_a_multi_match(bot: BotServer, fake_nexar: Fake
 
 
 def test_read_timeouts_are_retried_then_explained(bot: BotServer, fake_nexar: FakeNexar, fake_slack: FakeSlack) -> None:
-    bot.core.source._http.timeout = __import__("httpx").Timeout(0.3)  # type: ignore[attr-defined]
+    bot.core.source.inner._http.timeout = __import__("httpx").Timeout(0.3)  # type: ignore[attr-defined]
     fake_nexar.fail_next("timeout", times=3, seconds=1)
     bot.command("AD7685ARM")
     assert "Nexar is not answering" in answer_text(fake_slack, 1)

@@ -10,7 +10,7 @@ import pytest
 from graphql import build_schema, parse, validate
 
 from bot.models import LookupKey
-from bot.nexar import QUERIES, SEARCH_MPN, NexarClient
+from bot.nexar import QUERIES, SEARCH_BATCH, SEARCH_MPN, NexarClient
 from bot.ports import PartLimitExceeded, QueryRejected, SourceError, SourceUnavailable
 from tests.conftest import NEXAR_ID, NEXAR_SECRET
 from tests.fakes.nexar import FakeNexar
@@ -153,6 +153,33 @@ def test_multi_match_keeps_each_querys_answer(client: NexarClient, fake_nexar: F
     req = fake_nexar.requests[0]
     assert [q["reference"] for q in req.variables["queries"]] == ["0", "1", "2", "3"]
     assert all(q["limit"] == 1 for q in req.variables["queries"])
+
+
+def test_search_many_is_one_request_with_each_search_answered_as_alone(client: NexarClient, fake_nexar: FakeNexar) -> None:
+    keys = [LookupKey("NE555DR"), LookupKey("LM358"), LookupKey("NOSUCHPART1")]
+    alone = [client.search_mpn(k, 1) for k in keys]
+    fake_nexar.reset()
+    assert client.search_many(keys, 1) == alone
+    assert len(fake_nexar.requests) == 1
+    req = fake_nexar.requests[0]
+    assert req.query == SEARCH_BATCH[3]
+    assert [req.variables[f"q{i}"] for i in range(3)] == [k.mpn for k in keys]
+    assert req.variables["limit"] == 1
+    assert fake_nexar.matched_parts_billed == 2
+
+
+def test_one_failing_search_rejects_the_whole_batch_as_nexar_does(client: NexarClient, fake_nexar: FakeNexar) -> None:
+    """supSearchMpn is non-null, so its error nulls `data` (the batching source then asks each alone)."""
+    with pytest.raises(QueryRejected):
+        client.search_many([LookupKey("NE555DR"), LookupKey("FAIL-ME")], 1)
+    assert fake_nexar.matched_parts_billed == 0
+
+
+def test_search_many_refuses_mixed_options_and_oversized_batches(client: NexarClient) -> None:
+    with pytest.raises(ValueError):
+        client.search_many([LookupKey("A1"), LookupKey("B2", currency="EUR")], 1)
+    with pytest.raises(ValueError):
+        client.search_many([LookupKey(f"P{i}") for i in range(21)], 1)
 
 
 def test_user_text_travels_only_in_variables(client: NexarClient, fake_nexar: FakeNexar) -> None:

@@ -10,31 +10,35 @@ from bot.listeners.common import SHARE_TTL, Deps, log
 from bot.render import MAX_BLOCKS, SHARE_ACTION, context
 
 
+def share_answer(deps: Deps, user: str, key: str, response_url: str | None) -> None:
+    respond = Respond(response_url=response_url)
+    stashed = deps.store.unstash(f"share:{key}") if key else None  # taken: a double click shares once
+    if stashed is None:
+        respond(
+            text="That answer was already shared, or is too old to share now. Run the command again with `--public`.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
+    blocks = [context(f":loudspeaker: Shared by <@{user}>"), *stashed["blocks"]][:MAX_BLOCKS]
+    resp = respond(text=stashed["text"], blocks=blocks, response_type="in_channel", replace_original=False)
+    if getattr(resp, "status_code", 200) >= 400:
+        log.warning("sharing failed: response_url answered HTTP %s", resp.status_code)
+        deps.store.stash(f"share:{key}", stashed, SHARE_TTL)  # let the user try again
+        return
+    respond(delete_original=True)
+
+
+def share_failed(deps: Deps, user: str, key: str, response_url: str | None) -> None:
+    Respond(response_url=response_url)(
+        text="Sorry, sharing failed. Please try again.", response_type="ephemeral", replace_original=False
+    )
+
+
 def register(app: App, deps: Deps) -> None:
     @app.action(SHARE_ACTION)
-    def share(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def share(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         user = (body.get("user") or {}).get("id", "")
         key = str(action.get("value") or "")
-
-        def job() -> None:
-            stashed = deps.store.unstash(f"share:{key}") if key else None  # taken: a double click shares once
-            if stashed is None:
-                respond(
-                    text="That answer was already shared, or is too old to share now. Run the command again with `--public`.",
-                    response_type="ephemeral",
-                    replace_original=False,
-                )
-                return
-            blocks = [context(f":loudspeaker: Shared by <@{user}>"), *stashed["blocks"]][:MAX_BLOCKS]
-            resp = respond(text=stashed["text"], blocks=blocks, response_type="in_channel", replace_original=False)
-            if getattr(resp, "status_code", 200) >= 400:
-                log.warning("sharing failed: response_url answered HTTP %s", resp.status_code)
-                deps.store.stash(f"share:{key}", stashed, SHARE_TTL)  # let the user try again
-                return
-            respond(delete_original=True)
-
-        def on_error() -> None:
-            respond(text="Sorry, sharing failed. Please try again.", response_type="ephemeral", replace_original=False)
-
-        deps.submit(job, on_error=on_error)
+        deps.submit(share_answer, user, key, body.get("response_url"), on_error=share_failed)

@@ -62,10 +62,9 @@ def _download(deps: Deps, client: WebClient, file: dict[str, Any]) -> bytes | Bo
     return b"".join(chunks)
 
 
-def price_bom(
-    deps: Deps, client: WebClient, team: str, user: str, channel: str, thread_ts: str, file: dict[str, Any], text: str
-) -> None:
+def price_bom(deps: Deps, team: str, user: str, channel: str, thread_ts: str, file: dict[str, Any], text: str) -> None:
     """Answer in the thread: one message that shows progress and then the summary, plus the CSV."""
+    client = deps.client
     name = str(file.get("name") or "bom.csv")
     first = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **render_bom_progress(name, 0, 0).to_dict())
     ts = first.get("ts") or ""

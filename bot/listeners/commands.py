@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
+from slack_bolt import Ack, App
+from slack_bolt.context.respond import Respond
 from slack_sdk.errors import SlackApiError
 
 from bot.listeners.common import Deps, answer_lookup, log, quick_reply
@@ -13,11 +13,11 @@ from bot.parsing import Lookup, parse_command
 from bot.render import Message, render_error
 
 
-def deliver(respond: Respond, client: WebClient, command: dict[str, Any], message: Message, *, public: bool = False) -> None:
+def deliver(deps: Deps, command: dict[str, Any], message: Message, *, public: bool = False) -> None:
     """Post via response_url (which answers errors with a status, not an exception); if it
     is expired or failing, post through the Web API instead."""
     try:
-        resp = respond(
+        resp = Respond(response_url=command.get("response_url"))(
             text=message.text,
             blocks=message.blocks,
             response_type="in_channel" if public else "ephemeral",
@@ -33,18 +33,28 @@ def deliver(respond: Respond, client: WebClient, command: dict[str, Any], messag
     channel, user = command.get("channel_id", ""), command.get("user_id", "")
     try:
         if public:
-            client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+            deps.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
         else:
-            client.chat_postEphemeral(channel=channel, user=user, text=message.text, blocks=message.blocks)
+            deps.client.chat_postEphemeral(channel=channel, user=user, text=message.text, blocks=message.blocks)
     except SlackApiError as exc:
         log.error("could not deliver the answer to %s in %s: %s", user, channel, exc.response.get("error"))
     except Exception:
         log.exception("could not deliver the answer to %s in %s", user, channel)
 
 
+def answer_command(deps: Deps, command: dict[str, Any], lookup: Lookup) -> None:
+    public = lookup.options.public
+    message = answer_lookup(deps, command.get("team_id", ""), command.get("user_id", ""), lookup, public=public)
+    deliver(deps, command, message, public=public)
+
+
+def command_failed(deps: Deps, command: dict[str, Any], lookup: Lookup) -> None:
+    deliver(deps, command, render_error())
+
+
 def register(app: App, deps: Deps) -> None:
     @app.command("/part")
-    def part_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    def part_command(ack: Ack, command: dict[str, Any]) -> None:
         team, user = command.get("team_id", ""), command.get("user_id", "")
         name = command.get("command") or "/part"
         parsed = parse_command(command.get("text") or "")
@@ -53,10 +63,9 @@ def register(app: App, deps: Deps) -> None:
             ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
             return
         ack()
-        public = parsed.options.public
+        deps.submit(answer_command, _reply_fields(command), parsed, on_error=command_failed)
 
-        def job() -> None:
-            message = answer_lookup(deps, team, user, parsed, public=public)
-            deliver(respond, client, command, message, public=public)
 
-        deps.submit(job, on_error=lambda: deliver(respond, client, command, render_error()))
+def _reply_fields(command: dict[str, Any]) -> dict[str, Any]:
+    """What a job needs of the payload: who asked, where, and where to answer."""
+    return {k: command.get(k) for k in ("team_id", "user_id", "channel_id", "response_url")}

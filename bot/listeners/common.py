@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
 
 from bot import replies
 from bot.parsing import Help, Invalid, Lookup, Usage
@@ -14,6 +15,7 @@ from bot.ports import Store
 from bot.render import Message, public_copy, render_answer, render_outcome
 from bot.service import Answer, LookupService, Outcome
 from bot.settings import Settings
+from bot.work import Job, Runner, Task
 
 log = logging.getLogger("bot.listeners")
 SHARE_TTL = 86400
@@ -21,25 +23,20 @@ SHARE_TTL = 86400
 
 @dataclass(frozen=True)
 class Deps:
+    """What a listener, or a job it started, works with (in the web process or the worker)."""
+
     settings: Settings
     service: LookupService
     store: Store
-    work: Executor
+    client: WebClient
+    work: Runner
 
-    def submit(self, job: Callable[[], None], on_error: Callable[[], None]) -> None:
-        """Run `job` on the work pool, so Bolt's small listener pool only ever acks."""
+    def submit(self, task: Task, *args: Any, on_error: Task | None = None) -> None:
+        """Run `task(deps, *args)` off the request thread, so the ack goes out at once.
 
-        def run() -> None:
-            try:
-                job()
-            except Exception:
-                log.exception("background job failed")
-                try:
-                    on_error()
-                except Exception:
-                    log.exception("could not tell the user about the failure")
-
-        self.work.submit(run)
+        Tasks are module-level functions with picklable arguments: they may run in the
+        worker process, with that process's own Deps."""
+        self.work.submit(Job(task, args, on_error))
 
 
 def outcome_message(deps: Deps, outcome: Outcome, *, public: bool) -> Message:

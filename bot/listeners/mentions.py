@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.listeners.bom import BOM_FILETYPES, price_bom
 from bot.listeners.common import Deps, answer_lookup, log, quick_reply
-from bot.parsing import Lookup, Usage, parse_mention
+from bot.parsing import Command, Lookup, Usage, parse_mention
 from bot.render import Message, render_error
 
 
@@ -18,9 +18,23 @@ def post(client: WebClient, channel: str, thread_ts: str, message: Message) -> s
     return resp.get("ts")
 
 
+def answer_mention(deps: Deps, team: str, user: str, channel: str, thread_ts: str, parsed: Command) -> None:
+    if isinstance(parsed, Lookup):
+        post(deps.client, channel, thread_ts, answer_lookup(deps, team, user, parsed, public=True))
+    elif isinstance(parsed, Usage):
+        message = quick_reply(deps, parsed, team, user, "@partbot")
+        deps.client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=message.text, blocks=message.blocks)
+    else:
+        post(deps.client, channel, thread_ts, quick_reply(deps, parsed, team, user, "@partbot"))
+
+
+def mention_failed(deps: Deps, team: str, user: str, channel: str, thread_ts: str, *_: object) -> None:
+    post(deps.client, channel, thread_ts, render_error())
+
+
 def register(app: App, deps: Deps) -> None:
     @app.event("app_mention")
-    def on_mention(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    def on_mention(event: dict[str, Any], context: BoltContext) -> None:
         team = context.team_id or event.get("team") or ""
         user = event.get("user") or ""
         channel = event.get("channel") or ""
@@ -31,31 +45,11 @@ def register(app: App, deps: Deps) -> None:
             for f in event.get("files") or ()
             if (f.get("filetype") or "").lower() in BOM_FILETYPES or str(f.get("name", "")).lower().endswith((".csv", ".tsv"))
         ]
-
-        def reply(message: Message) -> None:
-            post(client, channel, thread_ts, message)
-
         if len(files) > 1:
             log.info("a mention shared %d BOM files; pricing the first", len(files))
         if files:
-            deps.submit(
-                lambda: price_bom(deps, client, team, user, channel, thread_ts, files[0], text),
-                on_error=lambda: reply(render_error()),
-            )
+            deps.submit(price_bom, team, user, channel, thread_ts, files[0], text, on_error=mention_failed)
             return
         if event.get("files"):
             log.info("mention with a file that is not a CSV/TSV; reading its text instead")
-        parsed = parse_mention(text)
-
-        def job() -> None:
-            if isinstance(parsed, Lookup):
-                reply(answer_lookup(deps, team, user, parsed, public=True))
-            elif isinstance(parsed, Usage):
-                message = quick_reply(deps, parsed, team, user, "@partbot")
-                client.chat_postEphemeral(
-                    channel=channel, user=user, thread_ts=thread_ts, text=message.text, blocks=message.blocks
-                )
-            else:
-                reply(quick_reply(deps, parsed, team, user, "@partbot"))
-
-        deps.submit(job, on_error=lambda: reply(render_error()))
+        deps.submit(answer_mention, team, user, channel, thread_ts, parse_mention(text), on_error=mention_failed)

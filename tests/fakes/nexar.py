@@ -179,6 +179,8 @@ def _page(items: list[Part], start: int | None, limit: int | None, default: int)
 
 def _resolve_search_mpn(_root: None, info: GraphQLResolveInfo[_Context], **args: Any) -> dict[str, Any]:
     ctx: _Context = info.context
+    if normalize_mpn(args.get("q") or "") in ctx.failing_mpns:
+        raise GraphQLError("Query failed")  # the field is null, with an error whose path names it
     matches = _match_mpn(ctx.parts, args.get("q"))
     if args.get("inStockOnly"):
         matches = [p for p in matches if p["totalAvail"] > 0]
