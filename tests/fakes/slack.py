@@ -85,6 +85,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"  # keep-alive; every reply carries Content-Length
+    disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall on keep-alive
 
     def do_GET(self) -> None:
         self._serve()
