@@ -120,3 +120,29 @@ def test_lease_is_held_once_until_released_or_lapsed(store: Store) -> None:
     assert store.lease("lease:short", 0.05)
     time.sleep(0.1)
     assert store.lease("lease:short", 60), "a lease lapses by itself"
+
+
+def test_sqlite_writers_in_one_process_take_turns_instead_of_hitting_the_busy_timeout(tmp_path: Path) -> None:
+    """With no busy timeout at all, SQLite would answer "database is locked" to a second
+    writer at once; writers in one process queue on the store's lock instead."""
+    store = SQLiteStore(str(tmp_path / "turns.sqlite3"), busy_timeout=0)
+    errors: list[BaseException] = []
+    start = threading.Barrier(32)
+
+    def write(i: int) -> None:
+        start.wait()
+        try:
+            for j in range(20):
+                store.cache_put(f"k{i}-{j}", {"v": j}, time.time(), 60)
+                store.add_recent(f"owner{i}", {"n": j}, 5)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert store.cache_get("k31-19") is not None
+    store.close()
