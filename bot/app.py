@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.error import URLError
 
+import httpx
 from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
@@ -98,6 +99,16 @@ def web_client(settings: Settings) -> WebClient:
     )
 
 
+def reply_http() -> httpx.Client:
+    """The pooled client for response_url posts: keep-alive saves a TLS handshake per answer."""
+    return httpx.Client(
+        timeout=httpx.Timeout(10.0, connect=5.0),
+        limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+        headers={"User-Agent": "partbot/1.0"},
+        follow_redirects=False,
+    )
+
+
 def check_slack(settings: Settings) -> None:
     """Ask Slack whether the bot token is good, before a server forks its workers."""
     try:
@@ -124,11 +135,14 @@ def worker_context(config: tuple[Settings, int]) -> tuple[Deps, Callable[[], Non
     setup_logging(settings.secrets, level)
     core = build_core(settings)
     work = ThreadRunner(WORK_THREADS)
-    deps = Deps(settings=settings, service=core.service, store=core.store, client=web_client(settings), work=work)
+    deps = Deps(
+        settings=settings, service=core.service, store=core.store, client=web_client(settings), work=work, http=reply_http()
+    )
     work.start(deps)
 
     def close() -> None:
         work.close()
+        deps.http.close()
         core.close()
 
     return deps, close
@@ -160,6 +174,7 @@ def build_app(core: Core, mode: str = "http", *, work: Runner | None = None) -> 
         store=core.store,
         client=app.client,
         work=work or ThreadRunner(WORK_THREADS),
+        http=reply_http(),
     )
     deps.work.start(deps)
 

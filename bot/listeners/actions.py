@@ -4,34 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 
-from bot.listeners.common import SHARE_TTL, Deps, log
+from bot.listeners.common import SHARE_TTL, Deps, log, respond
 from bot.render import MAX_BLOCKS, SHARE_ACTION, context
 
 
 def share_answer(deps: Deps, user: str, key: str, response_url: str | None) -> None:
-    respond = Respond(response_url=response_url)
     stashed = deps.store.unstash(f"share:{key}") if key else None  # taken: a double click shares once
     if stashed is None:
         respond(
+            deps,
+            response_url,
             text="That answer was already shared, or is too old to share now. Run the command again with `--public`.",
             response_type="ephemeral",
             replace_original=False,
         )
         return
     blocks = [context(f":loudspeaker: Shared by <@{user}>"), *stashed["blocks"]][:MAX_BLOCKS]
-    resp = respond(text=stashed["text"], blocks=blocks, response_type="in_channel", replace_original=False)
-    if getattr(resp, "status_code", 200) >= 400:
-        log.warning("sharing failed: response_url answered HTTP %s", resp.status_code)
+    status, _ = respond(
+        deps, response_url, text=stashed["text"], blocks=blocks, response_type="in_channel", replace_original=False
+    )
+    if status >= 400:
+        log.warning("sharing failed: response_url answered HTTP %s", status)
         deps.store.stash(f"share:{key}", stashed, SHARE_TTL)  # let the user try again
         return
-    respond(delete_original=True)
+    respond(deps, response_url, delete_original=True)
 
 
 def share_failed(deps: Deps, user: str, key: str, response_url: str | None) -> None:
-    Respond(response_url=response_url)(
-        text="Sorry, sharing failed. Please try again.", response_type="ephemeral", replace_original=False
+    respond(
+        deps, response_url, text="Sorry, sharing failed. Please try again.", response_type="ephemeral", replace_original=False
     )
 
 

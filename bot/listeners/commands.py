@@ -1,14 +1,13 @@
-"""`/part`: help, usage and parse errors answer in the ack; lookups follow via respond()."""
+"""`/part`: help, usage and parse errors answer in the ack; lookups follow at the response_url."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_bolt.context.respond import Respond
 from slack_sdk.errors import SlackApiError
 
-from bot.listeners.common import Deps, answer_lookup, log, quick_reply
+from bot.listeners.common import Deps, answer_lookup, log, quick_reply, respond
 from bot.parsing import Lookup, parse_command
 from bot.render import Message, render_error
 
@@ -16,20 +15,17 @@ from bot.render import Message, render_error
 def deliver(deps: Deps, command: dict[str, Any], message: Message, *, public: bool = False) -> None:
     """Post via response_url (which answers errors with a status, not an exception); if it
     is expired or failing, post through the Web API instead."""
-    try:
-        resp = Respond(response_url=command.get("response_url"))(
-            text=message.text,
-            blocks=message.blocks,
-            response_type="in_channel" if public else "ephemeral",
-            replace_original=False,
-        )
-        status = getattr(resp, "status_code", 200)
-        problem = f"HTTP {status} ({str(getattr(resp, 'body', ''))[:100]})"
-    except Exception as exc:
-        status, problem = 599, type(exc).__name__
+    status, body = respond(
+        deps,
+        command.get("response_url"),
+        text=message.text,
+        blocks=message.blocks,
+        response_type="in_channel" if public else "ephemeral",
+        replace_original=False,
+    )
     if status < 400:
         return
-    log.warning("response_url failed: %s; posting through the Web API", problem)
+    log.warning("response_url failed: HTTP %s (%s); posting through the Web API", status, body)
     channel, user = command.get("channel_id", ""), command.get("user_id", "")
     try:
         if public:

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from slack_sdk import WebClient
 
 from bot import replies
@@ -30,6 +31,8 @@ class Deps:
     store: Store
     client: WebClient
     work: Runner
+    http: httpx.Client
+    """Keep-alive connections for response_url posts (slack_sdk opens a new one per post)."""
 
     def submit(self, task: Task, *args: Any, on_error: Task | None = None) -> None:
         """Run `task(deps, *args)` off the request thread, so the ack goes out at once.
@@ -37,6 +40,18 @@ class Deps:
         Tasks are module-level functions with picklable arguments: they may run in the
         worker process, with that process's own Deps."""
         self.work.submit(Job(task, args, on_error))
+
+
+def respond(deps: Deps, response_url: str | None, **message: Any) -> tuple[int, str]:
+    """POST `message` to a response_url: (HTTP status, start of the body). Slack answers an
+    expired or used-up URL with a status, not an exception; a network failure is status 599."""
+    if not response_url:
+        return 599, "no response_url"
+    try:
+        resp = deps.http.post(response_url, json=message)
+    except httpx.HTTPError as exc:
+        return 599, type(exc).__name__
+    return resp.status_code, resp.text[:100]
 
 
 def outcome_message(deps: Deps, outcome: Outcome, *, public: bool) -> Message:
