@@ -26,6 +26,8 @@ from typing import Any, Protocol
 log = logging.getLogger(__name__)
 
 Task = Callable[..., None]
+PRESTART = 32
+"""Threads a worker process starts before taking jobs."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,15 @@ class ThreadRunner:
 
     def start(self, context: object) -> None:
         self._context = context
+
+    def prestart(self, count: int) -> None:
+        """Start `count` threads now. Started under load, each new thread waits for the
+        interpreter lock (up to the 5 ms switch interval) while the submitter waits for it:
+        a burst would start dozens that way, one after another."""
+        gate = threading.Barrier(count + 1)
+        for _ in range(count):
+            self._pool.submit(gate.wait)  # each blocks, so the next submit needs a new thread
+        gate.wait()
 
     def submit(self, job: Job) -> None:
         self._pool.submit(run_job, self._context, job)
@@ -221,6 +232,7 @@ def _worker_main(setup: Setup, config: object, threads: int, jobs: Connection) -
     context, close = setup(config)
     runner = ThreadRunner(threads)
     runner.start(context)
+    runner.prestart(min(threads, PRESTART))
     try:
         while True:
             try:

@@ -123,3 +123,11 @@ def test_after_close_jobs_run_here(tmp_path: Path) -> None:
     runner.close(timeout=10)
     runner.submit(Job(note, (str(tmp_path / "late"), "x")))
     assert wait_for(tmp_path / "late").split("|")[2] == str(os.getpid())
+
+
+def test_prestart_starts_the_threads_up_front() -> None:
+    runner = ThreadRunner(16)
+    runner.prestart(8)
+    names = [t.name for t in threading.enumerate() if t.name.startswith("partbot-work")]
+    assert len(names) == 8
+    runner.close()
