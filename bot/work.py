@@ -201,7 +201,9 @@ class ProcessRunner:
         process = self._process
         return process is not None and process.is_alive()
 
-    def close(self, timeout: float = 30.0) -> None:
+    def close(self, timeout: float = 15.0) -> None:
+        """Close the pipe and wait for the worker to finish its jobs (within gunicorn's 20 s
+        graceful timeout; a worker still busy after that goes on alone until it is done)."""
         atexit.unregister(self.close)
         if self._closing:
             return
@@ -217,9 +219,7 @@ class ProcessRunner:
         if process is not None:
             process.join(timeout)
             if process.is_alive():
-                log.warning("worker process %s did not finish in %.0f s; stopping it", process.pid, timeout)
-                process.terminate()
-                process.join(5)
+                log.warning("worker process %s is still finishing jobs after %.0f s", process.pid, timeout)
         if self._fallback is not None:
             self._fallback.close()
 
