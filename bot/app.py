@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.error import URLError
 
@@ -47,8 +47,12 @@ class Core:
     store: Store
     source: PartSource
     service: LookupService
+    closers: list[Callable[[], None]] = field(default_factory=list)
+    """What was built on this core (the app's job runner and HTTP client), closed first."""
 
     def close(self) -> None:
+        for close_one in reversed(self.closers):
+            close_one()
         close = getattr(self.source, "close", None)
         if close:
             close()
@@ -177,6 +181,7 @@ def build_app(core: Core, mode: str = "http", *, work: Runner | None = None) -> 
         http=reply_http(),
     )
     deps.work.start(deps)
+    core.closers += [deps.work.close, deps.http.close]
 
     @app.middleware
     def drop_redeliveries(body: dict[str, Any], next: object, logger: logging.Logger) -> BoltResponse | None:

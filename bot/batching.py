@@ -14,6 +14,7 @@ alone, and only the bad one fails.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from typing import Protocol
 
 from bot.models import LookupKey, SearchResult
 from bot.ports import MAX_MULTI_QUERIES, QueryRejected, SourceError
+
+log = logging.getLogger(__name__)
 
 WINDOW = 0.005
 
@@ -111,6 +114,7 @@ class BatchingSource:
         except SourceError as exc:
             batch.error = exc
         except Exception as exc:
+            log.exception("a batch of %d searches failed", len(batch.keys))
             batch.error = SourceError(repr(exc))
         finally:
             self._finished()

@@ -10,10 +10,14 @@ behind them. In the worker they run on that process's own lock and CPU.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import functools
+import itertools
 import logging
 import multiprocessing
 import queue
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -51,6 +55,13 @@ def run_job(context: object, job: Job) -> None:
             log.exception("could not tell the user that %s failed", job.task.__name__)
 
 
+def _run_then(context: object, job: Job, then: Callable[[], None]) -> None:
+    try:
+        run_job(context, job)
+    finally:
+        then()
+
+
 class Runner(Protocol):
     def start(self, context: object) -> None:
         """Begin taking jobs; `context` is what tasks get as their first argument here."""
@@ -82,8 +93,12 @@ class ThreadRunner:
             self._pool.submit(gate.wait)  # each blocks, so the next submit needs a new thread
         gate.wait()
 
-    def submit(self, job: Job) -> None:
-        self._pool.submit(run_job, self._context, job)
+    def submit(self, job: Job, then: Callable[[], None] | None = None) -> None:
+        """Run `job`; then call `then` (whether the job succeeded or not)."""
+        if then is None:
+            self._pool.submit(run_job, self._context, job)
+        else:
+            self._pool.submit(_run_then, self._context, job, then)
 
     def alive(self) -> bool:
         return True
@@ -96,14 +111,43 @@ Setup = Callable[[Any], tuple[object, Callable[[], None]]]
 """Builds a worker process's (context, close) from the picklable `config` the web process gave it."""
 
 
+class _Worker:
+    """One worker process and what this side knows of it."""
+
+    def __init__(self, process: BaseProcess, jobs: Connection, acks: Connection) -> None:
+        self.process, self.jobs, self.acks = process, jobs, acks
+        self.started = time.monotonic()
+        self.outstanding: dict[int, Job] = {}
+        self.lock = threading.Lock()
+        self.receiver = threading.Thread(target=self._receive, name="partbot-worker-acks", daemon=True)
+        self.watcher: threading.Thread | None = None
+
+    def _receive(self) -> None:
+        """Forget each job the worker says it finished; ends when the worker is gone."""
+        while True:
+            try:
+                done = self.acks.recv()
+            except (EOFError, OSError):
+                return
+            with self.lock:
+                self.outstanding.pop(done, None)
+
+    def lost(self) -> list[Job]:
+        self.receiver.join(5)
+        with self.lock:
+            jobs, self.outstanding = list(self.outstanding.values()), {}
+        return jobs
+
+
 class ProcessRunner:
     """Sends jobs over a pipe to a worker process that runs them on its own thread pool.
 
     `submit` only queues the job: a sender thread pickles it and writes the pipe, so an
-    ack never waits for a busy worker to read. The worker is restarted if it dies (its
-    jobs in flight are lost, and logged); while it cannot be reached, jobs run on threads
-    here, slower but answered. The worker stops when this process closes the pipe (or
-    dies), after finishing the jobs it has."""
+    ack never waits for a busy worker to read. The worker says when each job is done. If
+    it dies, the jobs it had not finished get their `on_error` here (the user hears that
+    something went wrong rather than nothing), and it is restarted; while it cannot be
+    reached, jobs run on threads here, slower but answered. The worker stops when this
+    process closes the pipe (or dies), after finishing the jobs it has."""
 
     RESTART_LIMIT = 5
     STEADY = 60.0
@@ -114,13 +158,12 @@ class ProcessRunner:
         self._lock = threading.Lock()
         self._outbox: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._sender = threading.Thread(target=self._send_loop, name="partbot-worker-send", daemon=True)
-        self._conn: Connection | None = None
-        self._process: BaseProcess | None = None
+        self._worker: _Worker | None = None
         self._closing = False
         self._restarts = 0
+        self._ids = itertools.count()
         self._fallback: ThreadRunner | None = None
         self._context: object = None
-        self._started = 0.0
 
     def start(self, context: object) -> None:
         self._context = context
@@ -133,60 +176,82 @@ class ProcessRunner:
 
     def _spawn(self) -> None:
         mp = multiprocessing.get_context("spawn")  # fork is unsafe from a process that already runs threads
-        receive, send = mp.Pipe(duplex=False)
+        jobs_in, jobs_out = mp.Pipe(duplex=False)
+        acks_in, acks_out = mp.Pipe(duplex=False)
         process = mp.Process(
             target=_worker_main,
-            args=(self._setup, self._config, self._threads, receive),
+            args=(self._setup, self._config, self._threads, jobs_in, acks_out),
             name="partbot-worker",
         )
         process.start()
-        receive.close()
-        self._started = time.monotonic()
-        self._conn, self._process = send, process
-        threading.Thread(target=self._watch, args=(process,), name="partbot-worker-watch", daemon=True).start()
+        jobs_in.close()
+        acks_out.close()  # so that the worker's death ends the acks with EOF
+        worker = _Worker(process, jobs_out, acks_in)
+        worker.receiver.start()
+        worker.watcher = threading.Thread(target=self._watch, args=(worker,), name="partbot-worker-watch", daemon=True)
+        worker.watcher.start()
+        self._worker = worker
         log.info("started worker process %s", process.pid)
 
-    def _watch(self, process: BaseProcess) -> None:
-        process.join()
+    def _watch(self, worker: _Worker) -> None:
+        worker.process.join()
         with self._lock:
-            if self._closing or process is not self._process:
-                return
-            log.error("worker process %s exited with %s; jobs it was running are lost", process.pid, process.exitcode)
-            self._drop()
-            if time.monotonic() - self._started > self.STEADY:
+            current = worker is self._worker
+            if current:
+                self._worker = None
+            worker.jobs.close()  # before counting what was lost: a send racing with this fails and runs here
+            restart = current and not self._closing
+        lost = worker.lost()
+        if restart or lost:
+            log.error(
+                "worker process %s exited with %s; %d job(s) it had not finished get their error message",
+                worker.process.pid,
+                worker.process.exitcode,
+                len(lost),
+            )
+        for job in lost:
+            if job.on_error is not None:
+                self._run_here(Job(job.on_error, job.args))
+        if not restart:
+            return
+        with self._lock:
+            if time.monotonic() - worker.started > self.STEADY:
                 self._restarts = 0
-            if self._restarts < self.RESTART_LIMIT:
-                self._restarts += 1
+            if self._restarts >= self.RESTART_LIMIT or self._closing:
+                log.error("worker process not restarted again; jobs run in this process")
+                return
+            self._restarts += 1
+            try:
                 self._spawn()
-
-    def _drop(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-        self._conn, self._process = None, None
+            except Exception:
+                log.exception("could not start a new worker process; jobs run in this process")
 
     def submit(self, job: Job) -> None:
-        if self._closing:
-            self._run_here(job)
-        else:
-            self._outbox.put(job)
+        with self._lock:
+            if not self._closing:
+                self._outbox.put(job)
+                return
+        self._run_here(job)
 
     def _send_loop(self) -> None:
         while (job := self._outbox.get()) is not None:
             with self._lock:
-                conn = self._conn
-            if conn is None:
+                worker = self._worker
+            if worker is None:
                 self._run_here(job)
                 continue
+            job_id = next(self._ids)
+            with worker.lock:
+                worker.outstanding[job_id] = job
             try:
-                conn.send(job)
-            except (OSError, ValueError):
-                log.exception("worker process unreachable; running %s here", job.task.__name__)
-                with self._lock:
-                    if self._conn is conn:
-                        self._drop()
-                self._run_here(job)
-            except Exception:
-                log.exception("could not send %s to the worker process; running it here", job.task.__name__)
+                worker.jobs.send((job_id, job))
+            except Exception as exc:
+                with worker.lock:
+                    worker.outstanding.pop(job_id, None)
+                if isinstance(exc, OSError | ValueError):
+                    log.exception("worker process unreachable; running %s here", job.task.__name__)
+                else:
+                    log.exception("could not send %s to the worker process; running it here", job.task.__name__)
                 self._run_here(job)
 
     def _run_here(self, job: Job) -> None:
@@ -195,54 +260,70 @@ class ProcessRunner:
                 self._fallback = ThreadRunner(self._threads)
                 self._fallback.start(self._context)
             fallback = self._fallback
-        fallback.submit(job)
+        try:
+            fallback.submit(job)
+        except RuntimeError:  # the pool refuses new work once the interpreter is shutting down
+            run_job(self._context, job)
 
     def alive(self) -> bool:
-        process = self._process
-        return process is not None and process.is_alive()
+        worker = self._worker
+        return worker is not None and worker.process.is_alive()
 
     def close(self, timeout: float = 15.0) -> None:
-        """Close the pipe and wait for the worker to finish its jobs (within gunicorn's 20 s
-        graceful timeout; a worker still busy after that goes on alone until it is done)."""
+        """Stop taking jobs, close the pipe and wait up to `timeout` for the worker to finish
+        its jobs (within gunicorn's 20 s graceful timeout). A worker still busy after that
+        goes on alone, even if this process is killed; a clean exit of this process waits
+        for it (multiprocessing joins its children)."""
         atexit.unregister(self.close)
-        if self._closing:
-            return
-        self._closing = True
-        self._outbox.put(None)
-        if self._sender.is_alive():
-            self._sender.join(timeout)
+        deadline = time.monotonic() + timeout
         with self._lock:
-            process = self._process
-            if self._conn is not None:
-                self._conn.close()
-            self._conn = None
-        if process is not None:
-            process.join(timeout)
-            if process.is_alive():
-                log.warning("worker process %s is still finishing jobs after %.0f s", process.pid, timeout)
+            if self._closing:
+                return
+            self._closing = True
+            self._outbox.put(None)
+        if self._sender.is_alive():
+            self._sender.join(max(deadline - time.monotonic(), 0))
+        with self._lock:
+            worker = self._worker
+            if worker is not None:
+                worker.jobs.close()
+        if worker is not None and worker.watcher is not None:
+            worker.watcher.join(max(deadline - time.monotonic(), 0))
+            if worker.watcher.is_alive():
+                log.warning("worker process %s is still finishing jobs after %.0f s", worker.process.pid, timeout)
         if self._fallback is not None:
             self._fallback.close()
 
 
-def _worker_main(setup: Setup, config: object, threads: int, jobs: Connection) -> None:
+def _worker_main(setup: Setup, config: object, threads: int, jobs: Connection, acks: Connection) -> None:
     # The web process decides when we stop, by closing the pipe; a signal to the whole
     # process group (Ctrl-C, a platform's SIGTERM) must not cut jobs short.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    context, close = setup(config)
+    try:
+        context, close = setup(config)
+    except Exception:
+        log.exception("the worker process could not start")
+        sys.exit(1)
     runner = ThreadRunner(threads)
     runner.start(context)
     runner.prestart(min(threads, PRESTART))
+    ack_lock = threading.Lock()
+
+    def done(job_id: int) -> None:
+        with ack_lock, contextlib.suppress(OSError, ValueError):  # if the web process is gone, nobody waits for the news
+            acks.send(job_id)
+
     try:
         while True:
             try:
-                job = jobs.recv()
+                job_id, job = jobs.recv()
             except (EOFError, OSError):
                 break
             except Exception:
                 log.exception("could not read a job sent to the worker process")
                 continue
-            runner.submit(job)
+            runner.submit(job, then=functools.partial(done, job_id))
     finally:
         runner.close()
         close()

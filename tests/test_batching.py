@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -85,9 +86,13 @@ def while_busy(inner: Inner, source: BatchingSource, keys: list[LookupKey]) -> l
 
 def test_a_search_on_a_quiet_source_goes_alone_at_once() -> None:
     inner = Inner()
-    source = BatchingSource(inner, window=5.0)  # a wait would show as a 5 s test
-    assert source.search_mpn(LookupKey("NE555DR"), 1) == SearchResult(None, 7)
-    assert inner.requests == [["NE555DR"]]
+    source = BatchingSource(inner, window=5.0)
+    for _ in range(3):
+        started = time.monotonic()
+        assert source.search_mpn(LookupKey("NE555DR"), 1) == SearchResult(None, 7)
+        assert time.monotonic() - started < 2.5, "waited for company"
+    assert inner.requests == [["NE555DR"]] * 3
+    assert source._in_flight == 0
 
 
 def test_searches_arriving_while_busy_share_one_request_and_get_their_own_answers() -> None:
@@ -99,6 +104,7 @@ def test_searches_arriving_while_busy_share_one_request_and_get_their_own_answer
     assert inner.requests[0] == ["FIRST"]
     assert sorted(inner.requests[1]) == sorted(k.mpn for k in keys)
     assert len(inner.requests) == 2
+    assert source._in_flight == 0 and not source._open
 
 
 def test_batches_keep_to_their_size_and_to_one_currency_country_and_seller_filter() -> None:
@@ -121,6 +127,7 @@ def test_a_failing_search_fails_only_its_asker_the_others_ask_again_alone() -> N
     assert isinstance(outcomes[1], QueryRejected)
     assert sorted(inner.requests[1]) == ["FAIL-ME", "GOOD"]
     assert sorted(inner.requests[2:]) == [["FAIL-ME"], ["GOOD"]]
+    assert source._in_flight == 0
 
 
 def test_a_failed_request_fails_every_search_in_it_and_the_source_stays_usable() -> None:
@@ -136,6 +143,7 @@ def test_a_failed_request_fails_every_search_in_it_and_the_source_stays_usable()
         outcomes = [f.result(10) for f in futures]
         first.result(10)
     assert all(isinstance(o, SourceUnavailable) for o in outcomes)
+    assert source._in_flight == 0
     inner.fail_request = None
     assert source.search_mpn(LookupKey("AGAIN"), 1) == SearchResult(None, 5)
     assert inner.requests[-1] == ["AGAIN"]  # nothing left in flight: alone again

@@ -89,19 +89,21 @@ def test_a_job_that_cannot_be_pickled_runs_here(runner: ProcessRunner, tmp_path:
     assert wait_for(tmp_path / "after").split("|")[2] != str(os.getpid())
 
 
-def test_a_dead_worker_is_replaced(runner: ProcessRunner, tmp_path: Path) -> None:
+def test_a_dead_worker_is_replaced_and_its_unfinished_jobs_get_their_error_here(runner: ProcessRunner, tmp_path: Path) -> None:
     runner.submit(Job(note, (str(tmp_path / "before"), "1")))
     first_pid = wait_for(tmp_path / "before").split("|")[2]
+    runner.submit(Job(slow_note, (str(tmp_path / "unfinished"), "sorry"), on_error=note))
+    time.sleep(0.2)
     runner.submit(Job(die))
+    config, _, ran_in, text = wait_for(tmp_path / "unfinished").split("|")
+    assert (config, ran_in, text) == ("web", str(os.getpid()), "sorry"), "the error message, sent from this process"
     deadline = time.monotonic() + 20
-    while True:
-        runner.submit(Job(note, (str(tmp_path / "after"), "2")))
-        time.sleep(0.3)
-        if (tmp_path / "after").exists() or time.monotonic() > deadline:
-            break
+    while not runner.alive():
+        assert time.monotonic() < deadline, "no new worker"
+        time.sleep(0.05)
+    runner.submit(Job(note, (str(tmp_path / "after"), "2")))
     second_pid = wait_for(tmp_path / "after").split("|")[2]
     assert second_pid not in (first_pid, str(os.getpid()))
-    assert runner.alive()
 
 
 def test_close_lets_running_jobs_finish_and_closes_the_worker_context(tmp_path: Path) -> None:
@@ -115,6 +117,27 @@ def test_close_lets_running_jobs_finish_and_closes_the_worker_context(tmp_path: 
     assert (tmp_path / "slow").read_text().endswith("|done")
     assert (tmp_path / f"closed-{worker_pid}").exists()
     assert not runner.alive()
+
+
+def broken_setup(config: str) -> tuple[object, Callable[[], None]]:
+    raise RuntimeError("cannot reach the store")
+
+
+class QuickToGiveUp(ProcessRunner):
+    RESTART_LIMIT = 1
+
+
+def test_a_worker_that_cannot_start_leaves_jobs_to_this_process(tmp_path: Path) -> None:
+    runner = QuickToGiveUp(broken_setup, str(tmp_path), threads=2)
+    runner.start({"config": "web", "pid": str(os.getpid())})
+    deadline = time.monotonic() + 30
+    while runner._worker is not None or runner._restarts < QuickToGiveUp.RESTART_LIMIT:  # tried, and given up
+        assert time.monotonic() < deadline, "the runner never gave up on the worker"
+        time.sleep(0.05)
+    assert not runner.alive()
+    runner.submit(Job(note, (str(tmp_path / "here"), "x")))
+    assert wait_for(tmp_path / "here").split("|")[2] == str(os.getpid())
+    runner.close(timeout=10)
 
 
 def test_after_close_jobs_run_here(tmp_path: Path) -> None:

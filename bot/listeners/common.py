@@ -44,12 +44,13 @@ class Deps:
 
 def respond(deps: Deps, response_url: str | None, **message: Any) -> tuple[int, str]:
     """POST `message` to a response_url: (HTTP status, start of the body). Slack answers an
-    expired or used-up URL with a status, not an exception; a network failure is status 599."""
+    expired or used-up URL with a status, not an exception; anything that kept the post
+    from being made (network, a malformed URL) is status 599, so callers fall back."""
     if not response_url:
         return 599, "no response_url"
     try:
         resp = deps.http.post(response_url, json=message)
-    except httpx.HTTPError as exc:
+    except Exception as exc:
         return 599, type(exc).__name__
     return resp.status_code, resp.text[:100]
 
