@@ -27,7 +27,7 @@ def make_wsgi(app: App, store: Store, work: Runner | None = None) -> WSGIApp:
                 ok = False
             status = {"ok": ok, "store": "ok" if ok else "unavailable"}
             if work is not None:
-                status["worker"] = "ok" if work.alive() else "restarting"
+                status["worker"] = "ok" if work.alive() else "down: answers run in the web process"
             body = json.dumps(status).encode()
             start_response(
                 "200 OK" if ok else "503 Service Unavailable",
