@@ -10,7 +10,6 @@ behind them. In the worker they run on that process's own lock and CPU.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import functools
 import itertools
 import logging
@@ -32,6 +31,8 @@ log = logging.getLogger(__name__)
 Task = Callable[..., None]
 PRESTART = 32
 """Threads a worker process starts before taking jobs."""
+ACK_EVERY = 0.02
+"""How long a worker gathers finished jobs before telling the web process."""
 
 
 @dataclass(frozen=True)
@@ -123,14 +124,15 @@ class _Worker:
         self.watcher: threading.Thread | None = None
 
     def _receive(self) -> None:
-        """Forget each job the worker says it finished; ends when the worker is gone."""
+        """Forget the jobs the worker says it finished; ends when the worker is gone."""
         while True:
             try:
                 done = self.acks.recv()
             except (EOFError, OSError):
                 return
             with self.lock:
-                self.outstanding.pop(done, None)
+                for job_id in done:
+                    self.outstanding.pop(job_id, None)
 
     def lost(self) -> list[Job]:
         self.receiver.join(5)
@@ -308,12 +310,36 @@ def _worker_main(setup: Setup, config: object, threads: int, jobs: Connection, a
     runner = ThreadRunner(threads)
     runner.start(context)
     runner.prestart(min(threads, PRESTART))
-    ack_lock = threading.Lock()
+    finished: list[int] = []
+    news = threading.Condition()
+    sending = threading.Lock()
+
+    def send_finished() -> bool:
+        with news:
+            batch = finished[:]
+            finished.clear()
+        with sending:
+            try:
+                acks.send(batch)
+            except (OSError, ValueError):
+                return False  # the web process is gone; nobody waits for the news
+        return True
 
     def done(job_id: int) -> None:
-        with ack_lock, contextlib.suppress(OSError, ValueError):  # if the web process is gone, nobody waits for the news
-            acks.send(job_id)
+        with news:
+            finished.append(job_id)
+            news.notify()
 
+    def report() -> None:
+        """Tell the web process which jobs finished, a batch at a time (fewer wake-ups there)."""
+        while True:
+            with news:
+                news.wait_for(lambda: bool(finished))
+            time.sleep(ACK_EVERY)
+            if not send_finished():
+                return
+
+    threading.Thread(target=report, name="partbot-worker-report", daemon=True).start()
     try:
         while True:
             try:
@@ -327,3 +353,4 @@ def _worker_main(setup: Setup, config: object, threads: int, jobs: Connection, a
     finally:
         runner.close()
         close()
+        send_finished()
