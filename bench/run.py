@@ -813,7 +813,50 @@ def httpx_pool(port: int, requests: Sequence[bytes], concurrency: int, timeout: 
     return results
 
 
+def open_loop(
+    port: int, requests: Sequence[bytes], concurrency: int, timeout: float, rate: float
+) -> list[tuple[float, float, int]]:
+    """Send pre-built requests at Poisson arrival times (`rate` per second) over at most `concurrency`
+    keep-alive connections. Latency counts from the scheduled time, so waiting for a free connection
+    counts too (no coordinated omission). Returns (scheduled, answered, status) per request."""
+    results: list[tuple[float, float, int]] = []
+    rng = random.Random(len(requests))
+
+    async def main() -> None:
+        pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+        for _ in range(concurrency):
+            pool.put_nowait(await asyncio.open_connection("127.0.0.1", port))
+
+        async def one(at: float, request: bytes) -> None:
+            await asyncio.sleep(max(at - time.monotonic(), 0))
+            reader, writer = await pool.get()
+            try:
+                status = await _exchange(reader, writer, request)
+            except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                status = 0
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            results.append((at, time.monotonic(), status))
+            pool.put_nowait((reader, writer))
+
+        at = time.monotonic() + 0.2
+        tasks = []
+        for request in requests:
+            tasks.append(asyncio.create_task(one(at, request)))
+            at += rng.expovariate(rate)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*tasks), timeout)
+        while not pool.empty():
+            pool.get_nowait()[1].close()
+
+    asyncio.run(main())
+    return results
+
+
 def _client_main(kind: str, port: int, requests: Sequence[bytes], concurrency: int, timeout: float, out: Any) -> None:
+    if kind.startswith("open loop"):
+        out.put(open_loop(port, requests, concurrency, timeout, float(kind.split()[2].removesuffix("/s"))))
+        return
     blast = raw_blast if kind == "asyncio raw" else httpx_pool
     out.put(blast(port, requests, concurrency, timeout))
 
@@ -839,6 +882,9 @@ def section_ack(quick: bool, seed: int) -> None:
     catalog = server_catalog()
     mpns = [p["mpn"] for p in catalog]
     levels = ((1, 20), (10, 20), (50, 100)) if quick else ((1, 200), (10, 200), (50, 500))
+    seconds = 1 if quick else 4
+    runs = [(client, concurrency, count) for client in ("httpx threads", "asyncio raw") for concurrency, count in levels]
+    runs += [(f"open loop {rate}/s", 50, rate * seconds) for rate in (50, 100, 200, 400)]
     rows: list[list[object]] = []
     with serving(catalog, 0.3) as (server, nexar, slack):
         sender = Sender(server, slack)
@@ -846,39 +892,38 @@ def section_ack(quick: bool, seed: int) -> None:
         slack.wait_answers(["warm-0"], 30)
         sender.close()
         web, lookup = server.workers(), server.lookup_workers()
-        for client in ("httpx threads", "asyncio raw"):
-            for concurrency, count in levels:
-                progress(f"ack: {count} commands at concurrency {concurrency} ({client})")
-                tag = f"ack-{client[0]}{concurrency}"
-                jobs = [(mixed_text(rng, mpns), f"{tag}-{i}", f"U{rng.randrange(50):03d}") for i in range(count)]
-                built = [signed_command(server.port, slack, text, name, user) for text, name, user in jobs]
-                requests_before = nexar.count()
-                cpu0 = (cpu_total(web), cpu_total(lookup))
-                results = from_client_process(client, server.port, built, concurrency, timeout=60 if quick else 180)
-                t0 = min((sent for sent, _, _ in results), default=math.nan)
-                t_acked = max((acked for _, acked, _ in results), default=math.nan)
-                missing = slack.wait_answers([name for _, name, _ in jobs], 120)
-                cpu = (cpu_total(web) - cpu0[0], cpu_total(lookup) - cpu0[1])
-                arrivals = slack.arrivals()
-                last = max((arrivals[n] for _, n, _ in jobs if n in arrivals), default=math.nan)
-                acks = [acked - sent for sent, acked, _ in results]
-                rows.append(
-                    [
-                        client,
-                        concurrency,
-                        len(results),
-                        ms(pct(acks, 50)),
-                        ms(pct(acks, 99)),
-                        ms(max(acks, default=math.nan)),
-                        sum(1 for _, _, status in results if status != 200),
-                        f"{len(results) / max(t_acked - t0, 1e-9):.0f}",
-                        f"{1000 * cpu[0] / max(len(jobs), 1):.2f} / {1000 * cpu[1] / max(len(jobs), 1):.1f}",
-                        f"{len(jobs) - len(missing)}/{len(jobs)}",
-                        f"{last - t0:.2f}",
-                        nexar.count() - requests_before,
-                        f"{sum(server.memory(p)[1] for p in web):.0f} / {sum(server.memory(p)[1] for p in lookup):.0f}",
-                    ]
-                )
+        for client, concurrency, count in runs:
+            progress(f"ack: {count} commands at concurrency {concurrency} ({client})")
+            tag = "ack-" + re.sub(r"\W", "", client) + str(concurrency)
+            jobs = [(mixed_text(rng, mpns), f"{tag}-{i}", f"U{rng.randrange(50):03d}") for i in range(count)]
+            built = [signed_command(server.port, slack, text, name, user) for text, name, user in jobs]
+            requests_before = nexar.count()
+            cpu0 = (cpu_total(web), cpu_total(lookup))
+            results = from_client_process(client, server.port, built, concurrency, timeout=60 if quick else 180)
+            t0 = min((sent for sent, _, _ in results), default=math.nan)
+            t_acked = max((acked for _, acked, _ in results), default=math.nan)
+            missing = slack.wait_answers([name for _, name, _ in jobs], 120)
+            cpu = (cpu_total(web) - cpu0[0], cpu_total(lookup) - cpu0[1])
+            arrivals = slack.arrivals()
+            last = max((arrivals[n] for _, n, _ in jobs if n in arrivals), default=math.nan)
+            acks = [acked - sent for sent, acked, _ in results]
+            rows.append(
+                [
+                    client,
+                    concurrency,
+                    len(results),
+                    ms(pct(acks, 50)),
+                    ms(pct(acks, 99)),
+                    ms(max(acks, default=math.nan)),
+                    sum(1 for _, _, status in results if status != 200),
+                    f"{len(results) / max(t_acked - t0, 1e-9):.0f}",
+                    f"{1000 * cpu[0] / max(len(jobs), 1):.2f} / {1000 * cpu[1] / max(len(jobs), 1):.1f}",
+                    f"{len(jobs) - len(missing)}/{len(jobs)}",
+                    f"{last - t0:.2f}",
+                    nexar.count() - requests_before,
+                    f"{sum(server.memory(p)[1] for p in web):.0f} / {sum(server.memory(p)[1] for p in lookup):.0f}",
+                ]
+            )
     table(
         f"ack — signed /part slash commands → HTTP response (server: subprocess `python -m bot serve`, {len(web)} web "
         f"worker(s), {len(lookup)} lookup worker(s))",
@@ -901,7 +946,11 @@ def section_ack(quick: bool, seed: int) -> None:
         [
             "FakeNexar latency 0.3 s; MPNs drawn from 1,500 parts (some repeats → hits), ~8 % typos (no match: lookup + suggest), "
             "~5 % 2-3 part BOM lines.",
-            "Closed loop: each client sends its next command when the previous ack arrived. Latency = send → HTTP response.",
+            "Closed loop (httpx threads, asyncio raw): each client sends its next command when the previous ack arrived. "
+            "Latency = send → HTTP response.",
+            f"Open loop N/s: {seconds} s of Poisson arrivals at N commands per second over at most 50 keep-alive connections "
+            "(asyncio); latency from each command's scheduled time, so waiting for a free connection counts; "
+            "'concurrency' = the connection cap.",
             "The client runs in its own process: httpx threads = one keep-alive httpx.Client per thread; asyncio raw = one "
             "asyncio thread over raw keep-alive sockets (far less client CPU on this 2-core machine).",
             "CPU = the web workers' CPU (acks) and the lookup workers' CPU (the lookups and replies the acks started), per command.",
