@@ -4,12 +4,14 @@ Sections (all by default, in this order):
   replay    a simulated day of lookups through LookupService + NexarClient + SQLite: Nexar requests and
             matched parts billed against the minimum possible, hit rate, reply latency; and the same
             questions through the naive "one unlimited supSearchMpn per MPN" strategy
-  ack       ack latency of signed `/part` commands at 1, 10 and 50 concurrent requests (`python -m bot serve`)
+  ack       ack latency of signed `/part` commands at 1, 10 and 50 concurrent clients, and at 50-400 commands/s
+            arriving independently (`python -m bot serve`)
   overhead  ack → answer at the response_url, minus FakeNexar's injected latency, for misses and hits
   burst     50 concurrent distinct lookups (all misses): time until every answer arrived, in round trips
   memory    VmHWM/VmRSS of the serving process over 10,000 lookups (~2,000 distinct MPNs), lookups/s
 
-Everything talks to 127.0.0.1 only (FakeNexar and FakeSlack run in this process); every loop is bounded
+Everything talks to 127.0.0.1 only (FakeSlack runs in this process; FakeNexar and the load client for the
+server sections in processes of their own); every loop is bounded
 in count and in time. Nothing is asserted: this measures and prints.
 """
 
