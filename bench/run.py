@@ -8,7 +8,7 @@ Sections (all by default, in this order):
             arriving independently (`python -m bot serve`)
   overhead  ack → answer at the response_url, minus FakeNexar's injected latency, for misses and hits
   burst     50 concurrent distinct lookups (all misses): time until every answer arrived, in round trips
-  memory    VmHWM/VmRSS of the serving process over 10,000 lookups (~2,000 distinct MPNs), lookups/s
+  memory    VmHWM/VmRSS of the serving processes over 10,000 lookups (~2,000 distinct MPNs), lookups/s
 
 Everything talks to 127.0.0.1 only (FakeSlack runs in this process; FakeNexar and the load client for the
 server sections in processes of their own); every loop is bounded
