@@ -725,6 +725,19 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
     return status
 
 
+Conn = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+async def _exchange_or_reconnect(port: int, conn: Conn, request: bytes) -> tuple[int, Conn]:
+    """The HTTP status of `request` on `conn`, and the connection to use next: status 0 and a
+    new connection when this one broke."""
+    try:
+        return await _exchange(*conn, request), conn
+    except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        conn[1].close()
+        return 0, await asyncio.open_connection("127.0.0.1", port)
+
+
 def raw_blast(port: int, requests: Sequence[bytes], concurrency: int, timeout: float) -> list[tuple[float, float, int]]:
     """Send pre-built requests over `concurrency` keep-alive connections from one asyncio thread (near-zero
     client overhead, unlike many Python threads); all connections are open before the first send.
@@ -739,12 +752,7 @@ def raw_blast(port: int, requests: Sequence[bytes], concurrency: int, timeout: f
             while pending:
                 request = pending.pop()
                 sent = time.monotonic()
-                try:
-                    status = await _exchange(reader, writer, request)
-                except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-                    status = 0
-                    writer.close()
-                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                status, (reader, writer) = await _exchange_or_reconnect(port, (reader, writer), request)
                 results.append((sent, time.monotonic(), status))
         finally:
             writer.close()
@@ -825,21 +833,15 @@ def open_loop(
     rng = random.Random(len(requests))
 
     async def main() -> None:
-        pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+        pool: asyncio.Queue[Conn] = asyncio.Queue()
         for _ in range(concurrency):
             pool.put_nowait(await asyncio.open_connection("127.0.0.1", port))
 
         async def one(at: float, request: bytes) -> None:
             await asyncio.sleep(max(at - time.monotonic(), 0))
-            reader, writer = await pool.get()
-            try:
-                status = await _exchange(reader, writer, request)
-            except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-                status = 0
-                writer.close()
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            status, conn = await _exchange_or_reconnect(port, await pool.get(), request)
             results.append((at, time.monotonic(), status))
-            pool.put_nowait((reader, writer))
+            pool.put_nowait(conn)
 
         at = time.monotonic() + 0.2
         tasks = []
