@@ -680,10 +680,6 @@ class Sender:
             self._tls.client = client
         return client
 
-    def warm(self) -> None:
-        """Open this thread's connection before measuring."""
-        self.client().get("/healthz")
-
     def command(self, text: str, name: str, user: str = "U100") -> tuple[float, float, int]:
         """(sent, acked) monotonic times and the HTTP status of the slash command's response."""
         body = slash_command_body(text, user_id=user, response_url=self.slack.response_url(name))
