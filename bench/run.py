@@ -55,13 +55,15 @@ if str(ROOT) not in sys.path:
 import httpx
 
 import tests.fakes.nexar as fake_nexar_module
-from bot.models import LookupKey, SearchResult
-from bot.nexar import NexarClient
-from bot.parsing import Lookup, parse_command
+from bot.adapters.nexar import NexarClient
+from bot.adapters.stores import open_store
+from bot.domain.commands import Lookup
+from bot.domain.models import LookupKey, SearchResult
+from bot.domain.outcomes import OverQuota
+from bot.domain.parsing import parse_command
 from bot.ports import SourceError
-from bot.service import LookupService, OverQuota
-from bot.singleflight import SingleFlight
-from bot.stores import open_store
+from bot.service.lookup import LookupService
+from bot.service.singleflight import SingleFlight
 from tests.conftest import NEXAR_ID, NEXAR_SECRET, SIGNING_SECRET, bot_env
 from tests.fakes.nexar import FakeNexar, load_sample_parts
 from tests.fakes.signing import signed_headers, slash_command_body

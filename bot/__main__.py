@@ -27,8 +27,9 @@ Ask anything from the terminal: python -m bot ask "LM358 x100, NE555 x50"
 
 def _ask(settings: Settings, text: str, user: str, team: str, as_json: bool) -> int:
     from bot.app import build_core
-    from bot.parsing import Lookup, parse_command
-    from bot.render import render_outcome, render_terminal
+    from bot.domain.commands import Lookup
+    from bot.domain.parsing import parse_command
+    from bot.messages.render import render_outcome, render_terminal
     from bot.replies import quick_reply
 
     core = build_core(settings)

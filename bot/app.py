@@ -20,16 +20,16 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.batching import BatchingSource
-from bot.catalog import SampleCatalog
+from bot.adapters.batching import BatchingSource
+from bot.adapters.catalog import SampleCatalog
+from bot.adapters.nexar import NexarClient
+from bot.adapters.stores import open_store
 from bot.listeners import register_listeners
 from bot.listeners.common import Deps
 from bot.logs import setup_logging
-from bot.nexar import NexarClient
 from bot.ports import PartSource, Store
-from bot.service import LookupService
+from bot.service.lookup import LookupService
 from bot.settings import ConfigError, Settings
-from bot.stores import open_store
 from bot.work import ProcessRunner, Runner, ThreadRunner
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from bot.models import LookupKey, SearchResult
+from bot.domain.models import LookupKey, SearchResult
 
 MAX_MULTI_QUERIES = 20
 """Nexar's limit on queries in one `supMultiMatch`."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 
-from bot.parsing import Help, Invalid, Usage
-from bot.render import Message, render_help, render_invalid, render_usage
-from bot.service import LookupService
+from bot.domain.commands import Help, Invalid, Usage
+from bot.messages.render import Message, render_help, render_invalid, render_usage
+from bot.service.lookup import LookupService
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,11 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import httpx
 import pytest
 
+from bot.adapters.stores.redis import RedisStore
+from bot.adapters.stores.sqlite import SQLiteStore
 from bot.app import Core, build_app, build_core
 from bot.ports import Store
 from bot.settings import Settings
-from bot.stores.redis import RedisStore
-from bot.stores.sqlite import SQLiteStore
 from bot.web import make_wsgi
 from tests.fakes.nexar import FakeNexar
 from tests.fakes.signing import event_body, interaction_body, signed_headers, slash_command_body

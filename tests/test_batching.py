@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.batching import BatchingSource
-from bot.models import LookupKey, SearchResult
+from bot.adapters.batching import BatchingSource
+from bot.domain.models import LookupKey, SearchResult
 from bot.ports import QueryRejected, SourceError, SourceUnavailable
 
 

@@ -1,4 +1,4 @@
-"""Reading a bill of materials (bot.bom.read_bom) and writing the priced CSV (bom_csv)."""
+"""Reading a bill of materials (bot.domain.bom.read_bom) and writing the priced CSV (bom_csv)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from bot.bom import MAX_BOM_BYTES, MAX_BOM_LINES, Bom, BomError, bom_csv, read_bom
-from bot.models import LineItem
+from bot.domain.bom import MAX_BOM_BYTES, MAX_BOM_LINES, Bom, BomError, bom_csv, read_bom
+from bot.domain.models import LineItem
 
 
 def bom(data: bytes | str) -> Bom:

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.parsing import Lookup, parse_command
-from bot.service import Answer, Failed, LookupService
-from bot.stores.redis import RedisStore
-from bot.stores.sqlite import SQLiteStore
+from bot.adapters.stores.redis import RedisStore
+from bot.adapters.stores.sqlite import SQLiteStore
+from bot.domain.commands import Lookup
+from bot.domain.outcomes import Answer, Failed
+from bot.domain.parsing import parse_command
+from bot.service.lookup import LookupService
 from tests.conftest import BotServer, RedisProcess, bot_env, free_port
 from tests.fakes.nexar import FakeNexar
 from tests.fakes.slack import FakeSlack

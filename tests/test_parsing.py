@@ -6,18 +6,15 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.bom import Bom, BomError, read_bom
-from bot.codes import COUNTRIES, CURRENCIES
-from bot.models import LineItem, Options
-from bot.parsing import (
+from bot.domain.bom import Bom, BomError, read_bom
+from bot.domain.codes import COUNTRIES, CURRENCIES
+from bot.domain.commands import Help, Invalid, Lookup, Usage
+from bot.domain.models import LineItem, Options
+from bot.domain.parsing import (
     MAX_ITEMS,
     MAX_MPN_LENGTH,
     MAX_QUANTITY,
     MAX_TEXT,
-    Help,
-    Invalid,
-    Lookup,
-    Usage,
     check_mpn,
     normalize_mpn,
     parse_command,

@@ -1,4 +1,4 @@
-"""Price breaks, seller ranking, lifecycle and money formatting (bot.pricing)."""
+"""Price breaks, seller ranking, lifecycle and money formatting (bot.domain.pricing)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.models import NON_STOCKED, RFQ, STOCK_UNKNOWN, UNKNOWN, Lifecycle, Offer, Part, PricedOffer, PricePoint, Seller
-from bot.pricing import (
+from bot.domain.models import NON_STOCKED, RFQ, STOCK_UNKNOWN, UNKNOWN, Lifecycle, Offer, Part, PricedOffer, PricePoint, Seller
+from bot.domain.pricing import (
     format_money,
     format_total,
     is_exact_match,

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.quota import QuotaLedger, Refusal, Reservation, next_day, next_month
-from bot.stores.sqlite import SQLiteStore
+from bot.adapters.stores.sqlite import SQLiteStore
+from bot.domain.outcomes import Refusal
+from bot.service.quota import QuotaLedger, Reservation, next_day, next_month
 
 NOV_30_2330 = datetime(2026, 11, 30, 23, 30, tzinfo=UTC).timestamp()
 

@@ -1,4 +1,4 @@
-"""Block Kit rendering (bot.render): content of every message, and Slack's limits for any input."""
+"""Block Kit rendering (bot.messages.render): content of every message, and Slack's limits for any input."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from bot.bom import Bom, BomLine
-from bot.catalog import SampleCatalog
-from bot.models import (
+from bot.adapters.catalog import SampleCatalog
+from bot.domain.bom import Bom, BomLine
+from bot.domain.commands import Invalid
+from bot.domain.models import (
     NON_STOCKED,
     RFQ,
     STOCK_UNKNOWN,
@@ -29,10 +30,9 @@ from bot.models import (
     SearchResult,
     Seller,
 )
-from bot.parsing import Invalid
-from bot.pricing import format_money, format_total, is_stocked, parse_lifecycle, rank_offers
-from bot.quota import QuotaView, Refusal
-from bot.render import (
+from bot.domain.outcomes import Answer, Failed, OverQuota, PartAnswer, QuotaView, Refusal
+from bot.domain.pricing import format_money, format_total, is_stocked, parse_lifecycle, rank_offers
+from bot.messages.render import (
     BOM_CSV_HEADER,
     SELLERS_SHOWN,
     SHARE_ACTION,
@@ -51,7 +51,6 @@ from bot.render import (
     render_over_quota,
     render_usage,
 )
-from bot.service import Answer, Failed, OverQuota, PartAnswer
 from tests.blockkit import assert_valid_home, assert_valid_message, load_blockkit_schema, schema_path
 
 NOW = 1_800_000_000.0

@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from bot.models import LineItem, Options
-from bot.parsing import Lookup, parse_command
+from bot.adapters.stores.sqlite import SQLiteStore
+from bot.domain.commands import Lookup
+from bot.domain.models import LineItem, Options
+from bot.domain.outcomes import Answer, Failed, OverQuota
+from bot.domain.parsing import parse_command
 from bot.ports import SourceUnavailable, Store
-from bot.service import Answer, Failed, LookupService, OverQuota
-from bot.stores.sqlite import SQLiteStore
+from bot.service.lookup import LookupService
 from tests.fakes.source import FakeSource
 
 
@@ -212,7 +214,7 @@ def test_fits_counts_lines_against_the_tighter_of_user_and_team(store: Store) ->
 
 
 def test_parts_bought_before_a_refusal_are_answered_not_dropped(store: Store) -> None:
-    from bot.service import _LeaderRefused
+    from bot.service.lookup import _LeaderRefused
 
     svc, src = make(store, user_daily=1)
     other = svc._key("NE555DR", Options()).cache_key()

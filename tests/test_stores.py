@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.stores.sqlite import SQLiteStore
 from bot.ports import Store
-from bot.stores.sqlite import SQLiteStore
 
 
 def test_cache_round_trip_and_expiry(store: Store) -> None:

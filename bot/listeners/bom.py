@@ -10,10 +10,12 @@ from urllib.parse import urlparse
 import httpx
 from slack_sdk import WebClient
 
-from bot.bom import MAX_BOM_BYTES, BomError, read_bom
+from bot.domain.bom import MAX_BOM_BYTES, BomError, read_bom
+from bot.domain.commands import Lookup
+from bot.domain.outcomes import Answer
+from bot.domain.parsing import parse_options, strip_mentions
 from bot.listeners.common import Deps, log
-from bot.parsing import Lookup, parse_options, strip_mentions
-from bot.render import (
+from bot.messages.render import (
     Message,
     bom_rows_csv,
     price_rows,
@@ -23,7 +25,6 @@ from bot.render import (
     render_outcome_problem,
     totals,
 )
-from bot.service import Answer
 
 BOM_FILETYPES = {"csv", "tsv"}
 PROGRESS_EVERY = 1.0

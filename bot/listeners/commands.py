@@ -7,9 +7,10 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.commands import Lookup
+from bot.domain.parsing import parse_command
 from bot.listeners.common import Deps, answer_lookup, log, quick_reply, respond
-from bot.parsing import Lookup, parse_command
-from bot.render import Message, render_error
+from bot.messages.render import Message, render_error
 
 
 def deliver(deps: Deps, command: dict[str, Any], message: Message, *, public: bool = False) -> None:

@@ -11,10 +11,11 @@ import httpx
 from slack_sdk import WebClient
 
 from bot import replies
-from bot.parsing import Help, Invalid, Lookup, Usage
+from bot.domain.commands import Help, Invalid, Lookup, Usage
+from bot.domain.outcomes import Answer, Outcome
+from bot.messages.render import Message, public_copy, render_answer, render_outcome
 from bot.ports import Store
-from bot.render import Message, public_copy, render_answer, render_outcome
-from bot.service import Answer, LookupService, Outcome
+from bot.service.lookup import LookupService
 from bot.settings import Settings
 from bot.work import Job, Runner, Task
 

@@ -7,10 +7,11 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
+from bot.domain.commands import Command, Lookup, Usage
+from bot.domain.parsing import parse_mention
 from bot.listeners.bom import BOM_FILETYPES, price_bom
 from bot.listeners.common import Deps, answer_lookup, log, quick_reply
-from bot.parsing import Command, Lookup, Usage, parse_mention
-from bot.render import Message, render_error
+from bot.messages.render import Message, render_error
 
 
 def post(client: WebClient, channel: str, thread_ts: str, message: Message) -> str | None:

@@ -6,8 +6,8 @@ import threading
 import time
 from collections.abc import Sequence
 
-from bot.catalog import SampleCatalog
-from bot.models import LookupKey, SearchResult
+from bot.adapters.catalog import SampleCatalog
+from bot.domain.models import LookupKey, SearchResult
 from bot.ports import SourceError
 
 

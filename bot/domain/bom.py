@@ -12,8 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.models import LineItem
-from bot.parsing import MAX_QUANTITY, check_mpn
+from bot.domain.models import LineItem
+from bot.domain.parsing import MAX_QUANTITY, check_mpn
 
 MAX_BOM_BYTES = 2 * 1024 * 1024
 MAX_BOM_LINES = 500

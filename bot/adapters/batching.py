@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.models import LookupKey, SearchResult
+from bot.domain.models import LookupKey, SearchResult
 from bot.ports import MAX_MULTI_QUERIES, QueryRejected, SourceError
 
 log = logging.getLogger(__name__)

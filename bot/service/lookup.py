@@ -17,13 +17,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
-from bot.cache import AnswerCache
-from bot.models import LineItem, LookupKey, Options, SearchResult
-from bot.parsing import Lookup
+from bot.domain.commands import Lookup
+from bot.domain.models import LineItem, LookupKey, Options, SearchResult
+from bot.domain.outcomes import Answer, Failed, Outcome, OverQuota, PartAnswer, QuotaView, Refusal
+from bot.domain.pricing import format_money, rank_offers
 from bot.ports import MAX_MULTI_QUERIES, PartSource, SourceError, Store
-from bot.pricing import format_money, is_exact_match, rank_offers
-from bot.quota import QuotaLedger, QuotaView, Refusal
-from bot.singleflight import SingleFlight
+from bot.service.cache import AnswerCache
+from bot.service.quota import QuotaLedger
+from bot.service.singleflight import SingleFlight
 
 log = logging.getLogger(__name__)
 
@@ -38,46 +39,6 @@ class StoreUnavailable(SourceError):
     user_message = "partbot cannot reach its database right now, so it cannot count quota. Please try again shortly."
 
 
-@dataclass(frozen=True)
-class PartAnswer:
-    item: LineItem
-    result: SearchResult | None
-    error: str | None = None
-    fetched_at: float | None = None
-    from_cache: bool = False
-
-    @property
-    def exact(self) -> bool:
-        part = self.result.part if self.result else None
-        return part is not None and is_exact_match(self.item.mpn, part.mpn)
-
-
-@dataclass(frozen=True)
-class Answer:
-    answers: tuple[PartAnswer, ...]
-    options: Options
-    cost: int
-    quota: QuotaView | None
-    sample: bool
-    now: float
-    understood: str | None = None
-
-
-@dataclass(frozen=True)
-class OverQuota:
-    refusal: Refusal
-    items: tuple[LineItem, ...]
-    fits: int
-    sample: bool = False
-
-
-@dataclass(frozen=True)
-class Failed:
-    message: str
-    items: tuple[LineItem, ...] = ()
-
-
-Outcome = Answer | OverQuota | Failed
 
 
 @dataclass

@@ -13,8 +13,8 @@ from dataclasses import replace
 from importlib import resources
 from typing import Any
 
-from bot.models import LookupKey, Part, PricePoint, SearchResult, Seller, normalize_mpn
-from bot.nexar import parse_part
+from bot.adapters.nexar import parse_part
+from bot.domain.models import LookupKey, Part, PricePoint, SearchResult, Seller, normalize_mpn
 from bot.ports import SourceError
 
 # Fixed sample exchange rates (units per USD), for the sample data only.

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bot.domain.outcomes import QuotaView, Refusal
 from bot.ports import Bucket, Store
 
 TEAM_MEMBER = "*team*"
@@ -18,41 +19,9 @@ _BUCKET_TTL = 40 * 86400
 
 
 @dataclass(frozen=True)
-class QuotaView:
-    user_spent: int
-    user_limit: int
-    team_spent: int
-    team_limit: int
-    user_resets: datetime
-    team_resets: datetime
-
-    @property
-    def user_left(self) -> int:
-        return max(self.user_limit - self.user_spent, 0)
-
-    @property
-    def team_left(self) -> int:
-        return max(self.team_limit - self.team_spent, 0)
-
-    @property
-    def left(self) -> int:
-        return min(self.user_left, self.team_left)
-
-
-@dataclass(frozen=True)
 class Reservation:
     buckets: tuple[Bucket, ...]
     amount: int
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """Not enough quota: `scope` is "user" or "team"; `left` what that scope still has."""
-
-    scope: str
-    needed: int
-    left: int
-    resets: datetime
 
 
 def _day_scope(team: str, now: datetime) -> str:

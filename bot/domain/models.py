@@ -139,6 +139,8 @@ class LookupKey:
 class LineItem:
     mpn: str
     quantity: int = 1
+    mfr: str | None = None
+    """Match only this manufacturer (a BOM's manufacturer column, or `--mfr`)."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,12 @@ class Options:
     currency: str = "USD"
     country: str = "US"
     public: bool = False
+    mfr: str | None = None
+    """`--mfr NAME`: every line without a manufacturer of its own matches only this one."""
+    boards: int = 1
+    """`x50 boards` / `--boards 50` with a BOM: every line's quantity is multiplied by it."""
+    alternates: bool = False
+    """`--alternates`: also show the best similar parts."""
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from bot.ports import Store
 def open_store(db_path: str, redis_url: str | None) -> Store:
     """Redis when `redis_url` is set (several processes), else SQLite."""
     if redis_url:
-        from bot.stores.redis import RedisStore
+        from bot.adapters.stores.redis import RedisStore
 
         return RedisStore(redis_url)
-    from bot.stores.sqlite import SQLiteStore
+    from bot.adapters.stores.sqlite import SQLiteStore
 
     return SQLiteStore(db_path)

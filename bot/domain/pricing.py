@@ -1,10 +1,10 @@
-"""Price breaks, ranking and money formatting. Pure functions over `bot.models`."""
+"""Price breaks, ranking and money formatting. Pure functions over `bot.domain.models`."""
 
 from __future__ import annotations
 
 import re
 
-from bot.models import (
+from bot.domain.models import (
     NON_STOCKED,
     RFQ,
     STOCK_UNKNOWN,

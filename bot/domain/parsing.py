@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from decimal import Decimal
 
-from bot.codes import COUNTRIES, CURRENCIES
-from bot.models import LineItem, Options, normalize_mpn
+from bot.domain.codes import COUNTRIES, CURRENCIES
+from bot.domain.commands import Command, Help, Invalid, Lookup, Usage
+from bot.domain.models import LineItem, Options, normalize_mpn
 
 MAX_MPN_LENGTH = 40
 MAX_ITEMS = 20
@@ -21,33 +22,8 @@ _MPN_RE = re.compile(r"^[A-Za-z0-9\-_.,/+#()]+$")
 _SPLIT_RE = re.compile(r"[;\n]|,(?=\s|$)")
 _QTY_RE = re.compile(r"^(?:[x×]|qty[=:]?)?(\d+(?:\.\d+)?)(k?)$", re.IGNORECASE)
 _OPTION_RE = re.compile(r"^--([a-z]+)(?:=(.*))?$", re.IGNORECASE)
-_USAGE_HINT = "Write it as `/part MPN`, `/part MPN x250` or `/part LM358 x100, NE555 x50`."
 
 
-@dataclass(frozen=True)
-class Help:
-    pass
-
-
-@dataclass(frozen=True)
-class Usage:
-    pass
-
-
-@dataclass(frozen=True)
-class Lookup:
-    items: tuple[LineItem, ...]
-    options: Options = field(default_factory=Options)
-    understood: str | None = None
-
-
-@dataclass(frozen=True)
-class Invalid:
-    problem: str
-    hint: str = _USAGE_HINT
-
-
-Command = Help | Usage | Lookup | Invalid
 
 
 def _has_control(text: str) -> bool:

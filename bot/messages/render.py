@@ -13,12 +13,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlparse
 
-from bot.bom import Bom, bom_csv
-from bot.models import Part, PricedOffer
-from bot.parsing import Invalid
-from bot.pricing import format_money, format_total, is_stocked, rank_offers, stock_label
-from bot.quota import QuotaView
-from bot.service import Answer, Failed, Outcome, OverQuota, PartAnswer
+from bot.domain.bom import Bom, bom_csv
+from bot.domain.commands import Invalid
+from bot.domain.models import Part, PricedOffer
+from bot.domain.outcomes import Answer, Failed, Outcome, OverQuota, PartAnswer, QuotaView
+from bot.domain.pricing import format_money, format_total, is_stocked, rank_offers, stock_label
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000

@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import jwt
 
-from bot.models import LookupKey, Offer, Part, PricePoint, SearchResult, Seller
+from bot.domain.models import LookupKey, Offer, Part, PricePoint, SearchResult, Seller
+from bot.domain.pricing import parse_lifecycle
 from bot.ports import MAX_MULTI_QUERIES, PartLimitExceeded, QueryRejected, SourceError, SourceUnavailable
-from bot.pricing import parse_lifecycle
 
 log = logging.getLogger(__name__)
 

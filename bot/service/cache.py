@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from cachetools import TTLCache
 
-from bot.models import SearchResult
+from bot.domain.models import SearchResult
 from bot.ports import Store
 
 log = logging.getLogger(__name__)

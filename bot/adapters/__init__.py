@@ -1,0 +1,1 @@
+"""Adapters behind the ports: the Nexar client, the sample catalog, the stores."""

@@ -1,0 +1,83 @@
+"""What a lookup comes back with: an answer, over quota, or failed. No I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain.models import LineItem, Options, SearchResult
+from bot.domain.pricing import is_exact_match
+
+
+@dataclass(frozen=True)
+class QuotaView:
+    user_spent: int
+    user_limit: int
+    team_spent: int
+    team_limit: int
+    user_resets: datetime
+    team_resets: datetime
+
+    @property
+    def user_left(self) -> int:
+        return max(self.user_limit - self.user_spent, 0)
+
+    @property
+    def team_left(self) -> int:
+        return max(self.team_limit - self.team_spent, 0)
+
+    @property
+    def left(self) -> int:
+        return min(self.user_left, self.team_left)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Not enough quota: `scope` is "user" or "team"; `left` what that scope still has."""
+
+    scope: str
+    needed: int
+    left: int
+    resets: datetime
+
+
+@dataclass(frozen=True)
+class PartAnswer:
+    item: LineItem
+    result: SearchResult | None
+    error: str | None = None
+    fetched_at: float | None = None
+    from_cache: bool = False
+
+    @property
+    def exact(self) -> bool:
+        part = self.result.part if self.result else None
+        return part is not None and is_exact_match(self.item.mpn, part.mpn)
+
+
+@dataclass(frozen=True)
+class Answer:
+    answers: tuple[PartAnswer, ...]
+    options: Options
+    cost: int
+    quota: QuotaView | None
+    sample: bool
+    now: float
+    understood: str | None = None
+
+
+@dataclass(frozen=True)
+class OverQuota:
+    refusal: Refusal
+    items: tuple[LineItem, ...]
+    fits: int
+    sample: bool = False
+
+
+@dataclass(frozen=True)
+class Failed:
+    message: str
+    items: tuple[LineItem, ...] = ()
+
+
+Outcome = Answer | OverQuota | Failed

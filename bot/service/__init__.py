@@ -1,0 +1,1 @@
+"""Lookups, quotas, the answer cache and single-flight, behind the small ports in `bot.ports`."""
