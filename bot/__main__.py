@@ -29,7 +29,8 @@ def _ask(settings: Settings, text: str, user: str, team: str, as_json: bool) -> 
     from bot.app import build_core
     from bot.domain.commands import Lookup
     from bot.domain.parsing import parse_command
-    from bot.messages.render import render_outcome, render_terminal
+    from bot.messages.answer import render_outcome
+    from bot.messages.terminal import render_terminal
     from bot.replies import quick_reply
 
     core = build_core(settings)

@@ -6,7 +6,8 @@ import logging
 from collections.abc import Collection
 
 from bot.domain.commands import Help, Invalid, Usage
-from bot.messages.render import Message, render_help, render_invalid, render_usage
+from bot.messages.blocks import Message
+from bot.messages.replies import render_help, render_invalid, render_usage
 from bot.service.lookup import LookupService
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Block Kit rendering (bot.messages.render): content of every message, and Slack's limits for any input."""
+"""Block Kit rendering (bot.messages): content of every message, and Slack's limits for any input."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot.adapters.catalog import SampleCatalog
-from bot.domain.bom import Bom, BomLine
+from bot.domain.bom import BOM_CSV_HEADER, Bom, BomLine, bom_rows_csv
 from bot.domain.commands import Invalid
 from bot.domain.models import (
     NON_STOCKED,
@@ -32,25 +32,11 @@ from bot.domain.models import (
 )
 from bot.domain.outcomes import Answer, Failed, OverQuota, PartAnswer, QuotaView, Refusal
 from bot.domain.pricing import format_money, format_total, is_stocked, parse_lifecycle, rank_offers
-from bot.messages.render import (
-    BOM_CSV_HEADER,
-    SELLERS_SHOWN,
-    SHARE_ACTION,
-    Message,
-    bom_rows_csv,
-    render_answer,
-    render_bom_error,
-    render_bom_progress,
-    render_bom_summary,
-    render_failed,
-    render_help,
-    render_home,
-    render_invalid,
-    render_outcome,
-    render_outcome_problem,
-    render_over_quota,
-    render_usage,
-)
+from bot.messages.answer import SELLERS_SHOWN, render_answer, render_outcome
+from bot.messages.blocks import SHARE_ACTION, Message
+from bot.messages.bom import render_bom_error, render_bom_progress, render_bom_summary, render_outcome_problem
+from bot.messages.home import render_home
+from bot.messages.replies import render_failed, render_help, render_invalid, render_over_quota, render_usage
 from tests.blockkit import assert_valid_home, assert_valid_message, load_blockkit_schema, schema_path
 
 NOW = 1_800_000_000.0

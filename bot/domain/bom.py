@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain.models import LineItem
+from bot.domain.outcomes import Answer
 from bot.domain.parsing import MAX_QUANTITY, check_mpn
+from bot.domain.priced import price_rows
 
 MAX_BOM_BYTES = 2 * 1024 * 1024
 MAX_BOM_LINES = 500
@@ -192,3 +194,47 @@ def _safe_cell(value: object) -> object:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not re.fullmatch(r"-?\d+(\.\d+)?", value):
         return "'" + value
     return value
+
+
+BOM_CSV_HEADER = (
+    "line",
+    "mpn_asked",
+    "qty",
+    "mpn_found",
+    "manufacturer",
+    "lifecycle",
+    "best_seller",
+    "seller_stock",
+    "unit_price",
+    "currency",
+    "priced_qty",
+    "extended_price",
+    "status",
+    "octopart_url",
+)
+
+
+def bom_rows_csv(answer: Answer, bom: Bom) -> bytes:
+    out = []
+    for line, row in zip(bom.lines, price_rows(answer), strict=True):
+        part = row.answer.result.part if row.answer.result else None
+        b = row.best
+        out.append(
+            [
+                line.row,
+                line.item.mpn,
+                line.item.quantity,
+                part.mpn if part else "",
+                part.manufacturer if part else "",
+                part.lifecycle.value if part else "",
+                b.seller.name if b else "",
+                b.offer.inventory_level if b else "",
+                f"{b.unit_price:.6g}" if b and b.unit_price is not None else "",
+                b.currency if b else "",
+                b.priced_quantity if b else "",
+                f"{b.extended_price:.2f}" if b and b.extended_price is not None else "",
+                row.status,
+                part.octopart_url if part else "",
+            ]
+        )
+    return bom_csv(BOM_CSV_HEADER, out)

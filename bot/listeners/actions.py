@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.listeners.common import SHARE_TTL, Deps, log, respond
-from bot.messages.render import MAX_BLOCKS, SHARE_ACTION, context
+from bot.messages.blocks import MAX_BLOCKS, SHARE_ACTION, context
 
 
 def share_answer(deps: Deps, user: str, key: str, response_url: str | None) -> None:

@@ -10,21 +10,14 @@ from urllib.parse import urlparse
 import httpx
 from slack_sdk import WebClient
 
-from bot.domain.bom import MAX_BOM_BYTES, BomError, read_bom
+from bot.domain.bom import MAX_BOM_BYTES, BomError, bom_rows_csv, read_bom
 from bot.domain.commands import Lookup
 from bot.domain.outcomes import Answer
 from bot.domain.parsing import parse_options, strip_mentions
+from bot.domain.priced import price_rows, totals
 from bot.listeners.common import Deps, log
-from bot.messages.render import (
-    Message,
-    bom_rows_csv,
-    price_rows,
-    render_bom_error,
-    render_bom_progress,
-    render_bom_summary,
-    render_outcome_problem,
-    totals,
-)
+from bot.messages.blocks import Message
+from bot.messages.bom import render_bom_error, render_bom_progress, render_bom_summary, render_outcome_problem
 
 BOM_FILETYPES = {"csv", "tsv"}
 PROGRESS_EVERY = 1.0

@@ -10,7 +10,8 @@ from slack_sdk.errors import SlackApiError
 from bot.domain.commands import Lookup
 from bot.domain.parsing import parse_command
 from bot.listeners.common import Deps, answer_lookup, log, quick_reply, respond
-from bot.messages.render import Message, render_error
+from bot.messages.blocks import Message
+from bot.messages.replies import render_error
 
 
 def deliver(deps: Deps, command: dict[str, Any], message: Message, *, public: bool = False) -> None:

@@ -13,7 +13,8 @@ from slack_sdk import WebClient
 from bot import replies
 from bot.domain.commands import Help, Invalid, Lookup, Usage
 from bot.domain.outcomes import Answer, Outcome
-from bot.messages.render import Message, public_copy, render_answer, render_outcome
+from bot.messages.answer import public_copy, render_answer, render_outcome
+from bot.messages.blocks import Message
 from bot.ports import Store
 from bot.service.lookup import LookupService
 from bot.settings import Settings

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 
 from bot.listeners.common import Deps
-from bot.messages.render import render_home
+from bot.messages.home import render_home
 
 
 def publish_home(deps: Deps, team: str, user: str) -> None:

@@ -11,7 +11,8 @@ from bot.domain.commands import Command, Lookup, Usage
 from bot.domain.parsing import parse_mention
 from bot.listeners.bom import BOM_FILETYPES, price_bom
 from bot.listeners.common import Deps, answer_lookup, log, quick_reply
-from bot.messages.render import Message, render_error
+from bot.messages.blocks import Message
+from bot.messages.replies import render_error
 
 
 def post(client: WebClient, channel: str, thread_ts: str, message: Message) -> str | None:

@@ -1,0 +1,249 @@
+"""The answer to one part: header, part summary, sellers ranked by what the buyer pays."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import quote
+
+from bot.domain.models import Part, PricedOffer
+from bot.domain.outcomes import Answer, Failed, Outcome, OverQuota, PartAnswer
+from bot.domain.pricing import format_money, format_total, is_stocked, rank_offers, stock_label
+from bot.messages.blocks import (
+    MAX_CONTEXT,
+    MAX_TEXT,
+    Block,
+    Message,
+    clip,
+    context,
+    divider,
+    escape,
+    footer,
+    header,
+    lead_blocks,
+    limit_blocks,
+    link,
+    plural,
+    safe_url,
+    section,
+    share_actions,
+)
+from bot.messages.replies import render_failed, render_over_quota
+from bot.messages.table import render_multi
+
+SELLERS_SHOWN = 8
+
+
+def _lifecycle(part: Part) -> str:
+    status = part.lifecycle
+    label = escape(part.lifecycle_text or status.value)
+    if status.is_warning:
+        return f":warning: *{label}*"
+    return label
+
+
+def _breaks_text(p: PricedOffer) -> str:
+    if not p.breaks:
+        return ""
+    idx = 0
+    for i, b in enumerate(p.breaks):
+        if b.quantity <= (p.priced_quantity or 0):
+            idx = i
+    shown = p.breaks[max(0, idx - 2) : idx + 3]
+    return "Breaks: " + " · ".join(
+        (
+            f"*{b.quantity:,}+ {format_money(b.price, b.currency)}*"
+            if i + max(0, idx - 2) == idx
+            else f"{b.quantity:,}+ {format_money(b.price, b.currency)}"
+        )
+        for i, b in enumerate(shown)
+    )
+
+
+def _offer_text(p: PricedOffer, quantity: int) -> str:
+    seller = link(p.offer.click_url or p.seller.homepage_url, p.seller.name)
+    flags = []
+    if not p.seller.is_authorized:
+        flags.append("broker" if p.seller.is_broker else "not authorized")
+    head = f"*{seller}*" + (f" _({', '.join(flags)})_" if flags else "")
+    head += f"  ·  {stock_label(p.offer.inventory_level)}"
+    if p.offer.inventory_level > 0:
+        head += " in stock"
+    if p.offer.moq and p.offer.moq > 1:
+        head += f"  ·  MOQ {p.offer.moq:,}"
+    if p.offer.packaging:
+        head += f"  ·  {escape(p.offer.packaging)}"
+    lines = [head]
+    if p.unit_price is not None and p.priced_quantity is not None and p.extended_price is not None:
+        line = (
+            f"*{format_money(p.unit_price, p.currency)}* each → *{format_total(p.extended_price, p.currency)}* "
+            f"for {p.priced_quantity:,}"
+        )
+        notes = []
+        if p.below_moq:
+            notes.append(f"priced at the minimum order of {p.priced_quantity:,}, not {quantity:,}")
+        if 0 < p.offer.inventory_level < (p.priced_quantity or 0):
+            notes.append(f"only {p.offer.inventory_level:,} in stock")
+        if p.estimated:
+            notes.append("≈ converted, an estimate")
+        if notes:
+            line += "  _(" + "; ".join(notes) + ")_"
+        lines.append(line)
+        breaks = _breaks_text(p)
+        if breaks:
+            lines.append(breaks)
+    else:
+        lines.append("_no price listed_")
+    return "\n".join(lines)
+
+
+def _part_summary(part: Part, hits: int) -> Block:
+    lines = []
+    if part.description:
+        lines.append(escape(clip(part.description, 500)))
+    lines.append(f"*Lifecycle:* {_lifecycle(part)}")
+    lines.append(f"*Total stock:* {part.total_avail:,}")
+    links = []
+    if safe_url(part.datasheet_url):
+        links.append(link(part.datasheet_url, ":page_facing_up: Datasheet"))
+    if safe_url(part.octopart_url):
+        links.append(link(part.octopart_url, "Octopart"))
+    if links:
+        lines.append(" · ".join(links))
+    others = max(hits - 1, 0)
+    if others:
+        lines.append(f"_{plural(others, 'other match')} for this part number_")
+    accessory = None
+    image = safe_url(part.image_url)
+    if image:
+        accessory = {"type": "image", "image_url": image, "alt_text": clip(f"{part.mpn} by {part.manufacturer}", 200)}
+    return section("\n".join(lines), accessory)
+
+
+def octopart_search(mpn: str) -> str:
+    return "https://octopart.com/search?q=" + quote(mpn)
+
+
+def render_single(answer: Answer, a: PartAnswer, *, actions: Block | None = None) -> Message:
+    item, opts = a.item, answer.options
+    part = a.result.part if a.result else None
+    blocks = lead_blocks(answer)
+    if part is None:
+        return _render_no_match(answer, a, blocks, actions)
+    blocks.insert(0, header(f"{part.mpn} — {part.manufacturer}" if part.manufacturer else part.mpn))
+    if not a.exact:
+        blocks.append(section(f":mag: No exact match for `{escape(clip(item.mpn, 40))}`; this is the *closest match*."))
+    if part.lifecycle.is_warning:
+        blocks.append(
+            section(
+                f":warning: *Lifecycle: {escape(part.lifecycle_text or part.lifecycle.value)}*. Check availability and alternatives before designing it in."
+            )
+        )
+    blocks.append(_part_summary(part, a.result.hits if a.result else 1))
+    blocks.append(divider())
+    ranked = rank_offers(part, item.quantity, opts.currency, opts.all_sellers)
+    stocked = [p for p in ranked if is_stocked(p)]
+    unstocked = [p for p in ranked if not is_stocked(p)]
+    scope = "all sellers" if opts.all_sellers else "authorized sellers"
+    if not ranked:
+        blocks.append(
+            section(
+                f"*No {scope} list this part.*"
+                + ("" if opts.all_sellers else " Try `--all` to include other sellers and brokers.")
+            )
+        )
+    else:
+        blocks.append(section(f"*{scope.capitalize()} for {item.quantity:,} pcs* · cheapest with stock first"))
+        for p in stocked[:SELLERS_SHOWN]:
+            blocks.append(section(_offer_text(p, item.quantity)))
+        more = len(stocked) - SELLERS_SHOWN
+        if unstocked:
+            blocks.append(context(_unstocked_text(unstocked)))
+        if more > 0:
+            url = part.octopart_url or octopart_search(part.mpn)
+            label = plural(more, "more seller") + " on Octopart"
+            blocks.append(context(link(url, label)))
+    if actions:
+        blocks.append(actions)
+    blocks.append(footer(answer))
+    text = _single_text(answer, a, part, stocked)
+    return Message(text, limit_blocks(blocks, 2 if actions else 1))
+
+
+def _unstocked_text(unstocked: Sequence[PricedOffer]) -> str:
+    """Sellers without stock, as many whole links as fit the context budget, then "and N more"."""
+    text, shown = "Listed without stock: ", 0
+    for p in unstocked:
+        entry = f"{link(p.offer.click_url or p.seller.homepage_url, p.seller.name)} ({stock_label(p.offer.inventory_level)})"
+        if len(text) + len(entry) + 40 > MAX_CONTEXT:
+            break
+        text += (" · " if shown else "") + entry
+        shown += 1
+    extra = len(unstocked) - shown
+    return text + (f" and {extra} more" if extra > 0 else "")
+
+
+def _single_text(answer: Answer, a: PartAnswer, part: Part, stocked: Sequence[PricedOffer]) -> str:
+    bits = [f"{part.mpn} ({part.manufacturer})" if part.manufacturer else part.mpn]
+    if not a.exact:
+        bits[0] = f"closest match for {a.item.mpn}: {bits[0]}"
+    if part.lifecycle.is_warning:
+        bits.append(f"lifecycle {part.lifecycle.value}")
+    best = next((p for p in stocked if p.unit_price is not None), None)
+    if best is not None and best.unit_price is not None:
+        level = best.offer.inventory_level
+        stock = f"{level:,} in stock" if level > 0 else stock_label(level)
+        bits.append(
+            f"best {format_money(best.unit_price, best.currency)} each at {best.priced_quantity:,} from {best.seller.name} ({stock})"
+        )
+    elif stocked:
+        bits.append("in stock but no price listed")
+    else:
+        bits.append("no seller with stock")
+    if stocked:
+        bits.append(plural(len(stocked), "seller") + " with stock")
+    text = "; ".join(bits)
+    if answer.sample:
+        text = "[sample data] " + text
+    return clip(text, MAX_TEXT)
+
+
+def _render_no_match(answer: Answer, a: PartAnswer, blocks: list[Block], actions: Block | None) -> Message:
+    asked = escape(clip(a.item.mpn, 40))
+    lines = [f":grey_question: *No part matches `{asked}`.*"]
+    suggestions = a.result.suggestions if a.result else ()
+    if suggestions:
+        lines.append("Did you mean: " + ", ".join(f"`{escape(s)}`" for s in suggestions[:5]) + "?")
+    else:
+        lines.append("Check the part number, or search " + link(octopart_search(a.item.mpn), "Octopart") + ".")
+    blocks = [header(f"No match for {clip(a.item.mpn, 40)}"), *blocks, section("\n".join(lines))]
+    blocks.append(footer(answer))
+    text = f"No part matches {a.item.mpn}." + (f" Did you mean {', '.join(suggestions[:5])}?" if suggestions else "")
+    return Message(("[sample data] " if answer.sample else "") + text, blocks)
+
+
+def render_answer(answer: Answer, *, share_value: str | None = None, public: bool = False) -> Message:
+    """The answer; `share_value` adds the "Share in channel" button. The footer tells the asker
+    their quota, except in a `public` answer."""
+    actions = share_actions(share_value) if share_value else None
+    msg = (
+        render_multi(answer, actions=actions)
+        if len(answer.answers) > 1
+        else render_single(answer, answer.answers[0], actions=actions)
+    )
+    return public_copy(answer, msg) if public else msg
+
+
+def public_copy(answer: Answer, private: Message) -> Message:
+    """`private` as the channel sees it: no share button, no personal quota in the footer."""
+    blocks = [b for b in private.blocks if b.get("type") != "actions"]
+    if blocks and blocks[-1].get("type") == "context":
+        blocks[-1] = footer(answer, personal=False)
+    return Message(private.text, blocks)
+
+
+def render_outcome(outcome: Outcome, *, share_value: str | None = None, public: bool = False) -> Message:
+    if isinstance(outcome, OverQuota):
+        return render_over_quota(outcome)
+    if isinstance(outcome, Failed):
+        return render_failed(outcome)
+    return render_answer(outcome, share_value=share_value, public=public)
