@@ -14,6 +14,7 @@ from bot.domain.bom import MAX_BOM_BYTES, BomError, read_bom
 from bot.domain.commands import Lookup
 from bot.domain.outcomes import Answer
 from bot.domain.parsing import parse_options, strip_mentions
+from bot.domain.recent import RecentLookup
 from bot.listeners.common import Deps, log
 from bot.messages.render import (
     Message,
@@ -124,7 +125,7 @@ def _price(
     summary = render_bom_summary(outcome, bom, name)
     show(summary)
     total, priced = totals(price_rows(outcome))
-    deps.service.remember(team, user, {"bom": name, "lines": len(items), "priced": priced, "total": total})
+    deps.service.remember(team, user, RecentLookup(time.time(), bom=name, lines=len(items), priced=priced, total=total))
     priced_name = name.rsplit(".", 1)[0] + "-priced.csv"
     try:
         client.files_upload_v2(
