@@ -178,9 +178,10 @@ class SQLiteStore:
         now = time.time()
         with self._tx("event claim") as db:
             db.execute("DELETE FROM event_claims WHERE id = ? AND expires_at < ?", (event_id, now))
-            if workspace != LEGACY and db.execute(
-                "SELECT 1 FROM event_claims WHERE workspace = ? AND id = ?", (LEGACY, event_id)
-            ).fetchone():
+            if (
+                workspace != LEGACY
+                and db.execute("SELECT 1 FROM event_claims WHERE workspace = ? AND id = ?", (LEGACY, event_id)).fetchone()
+            ):
                 return False
             cur = db.execute("INSERT OR IGNORE INTO event_claims VALUES (?, ?, ?)", (workspace, event_id, now + ttl))
             self._maybe_purge(db)
