@@ -135,6 +135,13 @@ class Stash(Protocol):
         ...
 
 
+class WorkspaceData(Protocol):
+    def forget_workspace(self, workspace: str) -> None:
+        """Delete everything kept for `workspace` (quotas, recent lookups, stashed answers,
+        event claims), as when it uninstalls partbot. The shared answer cache stays."""
+        ...
+
+
 class Health(Protocol):
     def ping(self) -> bool:
         """True when the store answers and is sound; otherwise raises `StoreError` saying why."""
@@ -147,5 +154,5 @@ class LookupStore(AnswerStore, Ledger, RecentLookups, Leases, Protocol):
     """What the lookup service uses."""
 
 
-class Store(AnswerStore, Ledger, RecentLookups, EventClaims, Leases, Stash, Health, Protocol):
+class Store(AnswerStore, Ledger, RecentLookups, EventClaims, Leases, Stash, WorkspaceData, Health, Protocol):
     """Every role: what `open_store` returns and the app wires to the parts that need each."""

@@ -175,3 +175,23 @@ def test_the_answer_cache_is_shared_and_the_rest_is_per_workspace(store: Store) 
     assert store.spent(Bucket("T1", "day:1", "U1")) == 0, "a standalone T1 is not the org's T1"
     assert store.claim_event("E1/T1", "Ev9", 60) is True
     assert store.claim_event("E1/T2", "Ev9", 60) is True
+
+
+def test_forgetting_a_workspace_deletes_its_data_and_nothing_else(store: Store) -> None:
+    now = time.time()
+    for ws in ("E1/T1", "E1/T2", "E1/T1*"):
+        store.reserve([(Bucket(ws, "day:1", "U1"), 10)], 2, 100)
+        store.add_recent(ws, "U1", RecentLookup(now, "LM358"), keep=10)
+        store.stash(ws, "share:k", {"text": ws}, 60)
+        store.claim_event(ws, "Ev1", 60)
+    store.cache_put("v1|LM358", {"a": 1}, now, 60)
+    store.forget_workspace("E1/T1")
+    assert store.spent(Bucket("E1/T1", "day:1", "U1")) == 0
+    assert store.recent("E1/T1", "U1", 10) == []
+    assert store.unstash("E1/T1", "share:k") is None
+    assert store.claim_event("E1/T1", "Ev1", 60) is True
+    for kept in ("E1/T2", "E1/T1*"):
+        assert store.spent(Bucket(kept, "day:1", "U1")) == 2
+        assert len(store.recent(kept, "U1", 10)) == 1
+        assert store.unstash(kept, "share:k") == {"text": kept}
+    assert store.cache_get("v1|LM358") is not None, "the shared cache stays"

@@ -14,6 +14,7 @@ connection is retried once.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -209,6 +210,18 @@ class RedisStore:
     def unstash(self, workspace: str, key: str) -> dict[str, Any] | None:
         raw = self.r.getdel(self._ws(workspace, "stash", key)) or self.r.getdel(self._k("stash", key))
         return json.loads(raw) if raw else None
+
+    @_typed("forget workspace")
+    def forget_workspace(self, workspace: str) -> None:
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self._ws(workspace)) + "*"
+        batch: list[str] = []
+        for key in self.r.scan_iter(match=pattern, count=500):
+            batch.append(key)
+            if len(batch) >= 500:
+                self.r.unlink(*batch)
+                batch.clear()
+        if batch:
+            self.r.unlink(*batch)
 
     # health ------------------------------------------------------------------
     @_typed("health check")

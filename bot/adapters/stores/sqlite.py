@@ -215,6 +215,11 @@ class SQLiteStore:
                     break
         return json.loads(row[0]) if row and row[1] > time.time() else None
 
+    def forget_workspace(self, workspace: str) -> None:
+        with self._tx("forget workspace") as db:
+            for table in ("quotas", "recent_lookups", "event_claims", "stashed"):
+                db.execute(f"DELETE FROM {table} WHERE workspace = ?", (workspace,))
+
     # health ------------------------------------------------------------------
     def ping(self) -> bool:
         """`PRAGMA quick_check`, then a write transaction begun and rolled back: a corrupted
