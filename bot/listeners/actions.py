@@ -11,7 +11,7 @@ from bot.listeners.common import SHARE_TTL, Deps, log, respond
 from bot.messages.render import MAX_BLOCKS, SHARE_ACTION, context
 
 
-def share_answer(deps: Deps, user: str, key: str, response_url: str | None, workspace: str = "") -> None:
+def share_answer(deps: Deps, user: str, key: str, response_url: str | None, workspace: str) -> None:
     stashed = deps.store.unstash(workspace, f"share:{key}") if key else None  # taken: a double click shares once
     if stashed is None:
         respond(
@@ -33,7 +33,7 @@ def share_answer(deps: Deps, user: str, key: str, response_url: str | None, work
     respond(deps, response_url, delete_original=True)
 
 
-def share_failed(deps: Deps, user: str, key: str, response_url: str | None, workspace: str = "") -> None:
+def share_failed(deps: Deps, user: str, key: str, response_url: str | None, workspace: str) -> None:
     respond(
         deps, response_url, text="Sorry, sharing failed. Please try again.", response_type="ephemeral", replace_original=False
     )

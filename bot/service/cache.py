@@ -12,7 +12,7 @@ from collections.abc import Callable
 from cachetools import TTLCache
 
 from bot.domain.models import SearchResult
-from bot.ports import AnswerStore
+from bot.ports import AnswerStore, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,11 @@ class AnswerCache:
             return hit
         try:
             stored = self.store.cache_get(key)
+        except StoreError as exc:
+            log.warning("cache read failed (%s); treating it as a miss", exc)
+            return None
         except Exception:
-            log.exception("cache read failed; treating as a miss")
+            log.exception("cache read failed; treating it as a miss")
             return None
         if stored is None:
             return None

@@ -28,7 +28,7 @@ from bot.domain.models import LineItem, LookupKey, Options, SearchResult
 from bot.domain.outcomes import Answer, Failed, Outcome, OverQuota, PartAnswer, QuotaView, Refusal
 from bot.domain.pricing import format_money, rank_offers
 from bot.domain.recent import RecentLookup
-from bot.ports import MAX_MULTI_QUERIES, LookupStore, PartSource, SourceError
+from bot.ports import MAX_MULTI_QUERIES, LookupStore, PartSource, SourceError, StoreError
 from bot.service.cache import AnswerCache
 from bot.service.quota import QuotaLedger
 from bot.service.singleflight import SingleFlight
@@ -283,7 +283,10 @@ class LookupService:
         try:
             reservation = self.ledger.reserve(run.workspace, run.user, amount)
         except Exception as exc:
-            log.exception("quota store failed")
+            if isinstance(exc, StoreError):
+                log.error("quota store failed: %s", exc)
+            else:
+                log.exception("quota store failed")
             self._fail_all(todo, _LeaderRefused())
             raise StoreUnavailable(str(exc)) from exc
         if isinstance(reservation, Refusal):
