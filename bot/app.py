@@ -24,6 +24,7 @@ from bot.adapters.batching import BatchingSource
 from bot.adapters.catalog import SampleCatalog
 from bot.adapters.nexar import NexarClient
 from bot.adapters.stores import open_store
+from bot.domain.workspace import Workspace
 from bot.listeners import register_listeners
 from bot.listeners.common import Deps
 from bot.logs import setup_logging
@@ -86,6 +87,7 @@ def build_core(settings: Settings) -> Core:
         cache_ttl=settings.cache_ttl,
         user_daily=settings.user_daily_parts,
         team_monthly=settings.team_monthly_parts,
+        concurrency=settings.nexar_concurrency,
     )
     return Core(settings, store, source, service)
 
@@ -189,7 +191,7 @@ def build_app(core: Core, mode: str = "http", *, work: Runner | None = None) -> 
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
             try:
-                first = core.store.claim_event(str(event_id), EVENT_TTL)
+                first = core.store.claim_event(Workspace.of(body).key, str(event_id), EVENT_TTL)
             except Exception:
                 logger.exception("event de-duplication unavailable; handling %s anyway", event_id)
                 first = True

@@ -1,15 +1,17 @@
-"""The two interfaces the lookup service needs: where parts come from, where state lives.
+"""The ports: where parts come from, and one small protocol per role the store plays.
 
 Adapters implement them (the Nexar client and the sample catalog; the SQLite and Redis
-stores); tests can substitute hand-written fakes.
+stores); the service and listeners depend only on the roles they use, and tests can
+substitute hand-written fakes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from bot.domain.models import LookupKey, SearchResult
+from bot.domain.recent import RecentLookup
 
 MAX_MULTI_QUERIES = 20
 """Nexar's limit on queries in one `supMultiMatch`."""
@@ -54,16 +56,30 @@ class PartSource(Protocol):
     def suggest(self, text: str) -> tuple[str, ...]: ...
 
 
-Bucket = tuple[str, str]
-"""A quota counter: (scope, member), e.g. ("T1:day:2026-11-26", "U1")."""
+class StoreError(Exception):
+    """The store did not answer within its short timeout, or is broken. The message is a
+    short reason, safe for a log line or `/healthz` (never data or credentials)."""
 
 
-class Store(Protocol):
-    """Persistent state shared by every process serving one workspace."""
+class Bucket(NamedTuple):
+    """A quota counter: `member`'s spending in `period` of `workspace`, e.g.
+    ("T1", "day:2026-11-26", "U1"). `workspace` is a `Workspace.key`."""
+
+    workspace: str
+    period: str
+    member: str
+
+
+class AnswerStore(Protocol):
+    """Nexar answers, shared by every workspace: an answer does not depend on who asked."""
 
     def cache_get(self, key: str) -> tuple[dict[str, Any], float] | None: ...
 
     def cache_put(self, key: str, value: dict[str, Any], stored_at: float, ttl: int) -> None: ...
+
+
+class Ledger(Protocol):
+    """Quota counters in matched parts."""
 
     def reserve(self, buckets: Sequence[tuple[Bucket, int]], amount: int, ttl: int) -> int | None:
         """Add `amount` to every bucket if each stays within its limit, atomically.
@@ -78,15 +94,27 @@ class Store(Protocol):
 
     def spent(self, bucket: Bucket) -> int: ...
 
-    def top(self, scope: str, n: int) -> list[tuple[str, int]]: ...
+    def top(self, workspace: str, period: str, n: int) -> list[tuple[str, int]]:
+        """The `n` biggest spenders of `period`, as (member, spent), biggest first."""
+        ...
 
-    def add_recent(self, owner: str, entry: dict[str, Any], keep: int) -> None: ...
 
-    def recent(self, owner: str, n: int) -> list[dict[str, Any]]: ...
+class RecentLookups(Protocol):
+    """Each user's last lookups, newest first; entries older than 90 days are gone."""
 
-    def claim_event(self, event_id: str, ttl: int) -> bool:
+    def add_recent(self, workspace: str, user: str, entry: RecentLookup, keep: int) -> None: ...
+
+    def recent(self, workspace: str, user: str, n: int) -> list[RecentLookup]: ...
+
+
+class EventClaims(Protocol):
+    def claim_event(self, workspace: str, event_id: str, ttl: int) -> bool:
         """True the first time `event_id` is seen (within `ttl` seconds), False after."""
         ...
+
+
+class Leases(Protocol):
+    """Short locks across processes (one Nexar request per part, whoever asks)."""
 
     def lease(self, key: str, ttl: float) -> str | None:
         """Take `key` for `ttl` seconds unless someone (any process) holds it: a token, or None."""
@@ -96,12 +124,35 @@ class Store(Protocol):
         """Give `key` back, if `token` still holds it."""
         ...
 
-    def stash(self, key: str, value: dict[str, Any], ttl: int) -> None: ...
 
-    def unstash(self, key: str) -> dict[str, Any] | None:
+class Stash(Protocol):
+    """Values kept for a while to be taken once (a private answer waiting to be shared)."""
+
+    def stash(self, workspace: str, key: str, value: dict[str, Any], ttl: int) -> None: ...
+
+    def unstash(self, workspace: str, key: str) -> dict[str, Any] | None:
         """Take a stashed value: get and delete it in one step, so it is taken once."""
         ...
 
-    def ping(self) -> bool: ...
+
+class WorkspaceData(Protocol):
+    def forget_workspace(self, workspace: str) -> None:
+        """Delete everything kept for `workspace` (quotas, recent lookups, stashed answers,
+        event claims), as when it uninstalls partbot. The shared answer cache stays."""
+        ...
+
+
+class Health(Protocol):
+    def ping(self) -> bool:
+        """True when the store answers and is sound; otherwise raises `StoreError` saying why."""
+        ...
 
     def close(self) -> None: ...
+
+
+class LookupStore(AnswerStore, Ledger, RecentLookups, Leases, Protocol):
+    """What the lookup service uses."""
+
+
+class Store(AnswerStore, Ledger, RecentLookups, EventClaims, Leases, Stash, WorkspaceData, Health, Protocol):
+    """Every role: what `open_store` returns and the app wires to the parts that need each."""

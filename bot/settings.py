@@ -45,6 +45,7 @@ class Settings:
     offline: bool = False
     slack_file_hosts: tuple[str, ...] = ("files.slack.com",)
     worker_process: bool = True
+    nexar_concurrency: int = 5
 
     @property
     def uses_sample_catalog(self) -> bool:
@@ -143,6 +144,7 @@ class Settings:
             offline=flag("PARTBOT_OFFLINE", False),
             slack_file_hosts=hosts,
             worker_process=flag("PARTBOT_WORKER_PROCESS", True),
+            nexar_concurrency=integer("PARTBOT_NEXAR_CONCURRENCY", 5, 1, 20),
         )
         if mode:
             problems.extend(settings.slack_problems(mode))

@@ -32,6 +32,7 @@ from bot.domain.models import (
 )
 from bot.domain.outcomes import Answer, Failed, OverQuota, PartAnswer, QuotaView, Refusal
 from bot.domain.pricing import format_money, format_total, is_stocked, parse_lifecycle, rank_offers
+from bot.domain.recent import RecentLookup
 from bot.messages.answer import SELLERS_SHOWN, render_answer, render_outcome
 from bot.messages.blocks import SHARE_ACTION, Message
 from bot.messages.bom import render_bom_error, render_bom_progress, render_bom_summary, render_outcome_problem
@@ -771,7 +772,7 @@ def test_render_home() -> None:
         {"mpn": "NOPE1", "qty": 1, "at": NOW},
         {"mpn": "LM358", "qty": 5, "at": NOW, "found": "LM358DR"},
     ]
-    view = render_home(recent, QUOTA, sample=True)
+    view = render_home([RecentLookup.from_json(e) for e in recent], QUOTA, sample=True)
     valid_home(view)
     assert view["type"] == "home" and len(view["blocks"]) <= 100
     body = json.dumps(view, ensure_ascii=False)
@@ -794,7 +795,7 @@ def test_render_home_many_recent_entries() -> None:
         {"mpn": "<x>" * 100, "qty": 10**7, "at": NOW, "found": "|>*_" * 50, "price": "&" * 500, "seller": "<!channel>"}
         for _ in range(200)
     ]
-    view = render_home(recent, QUOTA, sample=True)
+    view = render_home([RecentLookup.from_json(e) for e in recent], QUOTA, sample=True)
     valid_home(view)
     assert "<!channel>" not in json.dumps(view)
 
@@ -1145,7 +1146,7 @@ def test_other_messages_keep_slack_limits_for_any_input(
     st.booleans(),
 )
 def test_home_keeps_slack_limits_for_any_input(recent: list[dict[str, Any]], quota: QuotaView | None, sample: bool) -> None:
-    valid_home(render_home(recent, quota, sample=sample))
+    valid_home(render_home([RecentLookup.from_json(e) for e in recent], quota, sample=sample))
 
 
 def test_prices_and_money_in_table_cells_stay_short() -> None:

@@ -123,3 +123,16 @@ def test_a_rejected_bot_token_is_a_config_error(tmp_path: Path) -> None:
             assert "SLACK_BOT_TOKEN" in str(err.value) and "xoxb-wrong" not in str(err.value)
         finally:
             core.close()
+
+
+def test_nexar_concurrency_setting(tmp_path: Path) -> None:
+    assert Settings.from_mapping({}).nexar_concurrency == 5
+    s = Settings.from_mapping({"PARTBOT_NEXAR_CONCURRENCY": "3", "PARTBOT_DB": str(tmp_path / "db.sqlite3")})
+    core = build_core(s)
+    try:
+        assert core.service.concurrency == 3
+    finally:
+        core.close()
+    for bad in ("0", "21", "many"):
+        with pytest.raises(ConfigError, match="PARTBOT_NEXAR_CONCURRENCY"):
+            Settings.from_mapping({"PARTBOT_NEXAR_CONCURRENCY": bad})

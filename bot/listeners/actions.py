@@ -6,12 +6,13 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.domain.workspace import Workspace
 from bot.listeners.common import SHARE_TTL, Deps, log, respond
 from bot.messages.blocks import MAX_BLOCKS, SHARE_ACTION, context
 
 
-def share_answer(deps: Deps, user: str, key: str, response_url: str | None) -> None:
-    stashed = deps.store.unstash(f"share:{key}") if key else None  # taken: a double click shares once
+def share_answer(deps: Deps, user: str, key: str, response_url: str | None, workspace: str) -> None:
+    stashed = deps.store.unstash(workspace, f"share:{key}") if key else None  # taken: a double click shares once
     if stashed is None:
         respond(
             deps,
@@ -27,12 +28,12 @@ def share_answer(deps: Deps, user: str, key: str, response_url: str | None) -> N
     )
     if status >= 400:
         log.warning("sharing failed: response_url answered HTTP %s", status)
-        deps.store.stash(f"share:{key}", stashed, SHARE_TTL)  # let the user try again
+        deps.store.stash(workspace, f"share:{key}", stashed, SHARE_TTL)  # let the user try again
         return
     respond(deps, response_url, delete_original=True)
 
 
-def share_failed(deps: Deps, user: str, key: str, response_url: str | None) -> None:
+def share_failed(deps: Deps, user: str, key: str, response_url: str | None, workspace: str) -> None:
     respond(
         deps, response_url, text="Sorry, sharing failed. Please try again.", response_type="ephemeral", replace_original=False
     )
@@ -44,4 +45,5 @@ def register(app: App, deps: Deps) -> None:
         ack()
         user = (body.get("user") or {}).get("id", "")
         key = str(action.get("value") or "")
-        deps.submit(share_answer, user, key, body.get("response_url"), on_error=share_failed)
+        workspace = Workspace.of(body).key
+        deps.submit(share_answer, user, key, body.get("response_url"), workspace, on_error=share_failed)

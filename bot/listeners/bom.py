@@ -15,6 +15,7 @@ from bot.domain.commands import Lookup
 from bot.domain.outcomes import Answer
 from bot.domain.parsing import parse_options, strip_mentions
 from bot.domain.priced import price_rows, totals
+from bot.domain.recent import RecentLookup
 from bot.listeners.common import Deps, log
 from bot.messages.blocks import Message
 from bot.messages.bom import render_bom_error, render_bom_progress, render_bom_summary, render_outcome_problem
@@ -117,7 +118,7 @@ def _price(
     summary = render_bom_summary(outcome, bom, name)
     show(summary)
     total, priced = totals(price_rows(outcome))
-    deps.service.remember(team, user, {"bom": name, "lines": len(items), "priced": priced, "total": total})
+    deps.service.remember(team, user, RecentLookup(time.time(), bom=name, lines=len(items), priced=priced, total=total))
     priced_name = name.rsplit(".", 1)[0] + "-priced.csv"
     try:
         client.files_upload_v2(

@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.commands import Lookup
 from bot.domain.parsing import parse_command
+from bot.domain.workspace import Workspace
 from bot.listeners.common import Deps, answer_lookup, log, quick_reply, respond
 from bot.messages.blocks import Message
 from bot.messages.replies import render_error
@@ -42,7 +43,7 @@ def deliver(deps: Deps, command: dict[str, Any], message: Message, *, public: bo
 
 def answer_command(deps: Deps, command: dict[str, Any], lookup: Lookup) -> None:
     public = lookup.options.public
-    message = answer_lookup(deps, command.get("team_id", ""), command.get("user_id", ""), lookup, public=public)
+    message = answer_lookup(deps, Workspace.of(command).key, command.get("user_id", ""), lookup, public=public)
     deliver(deps, command, message, public=public)
 
 
@@ -53,7 +54,7 @@ def command_failed(deps: Deps, command: dict[str, Any], lookup: Lookup) -> None:
 def register(app: App, deps: Deps) -> None:
     @app.command("/part")
     def part_command(ack: Ack, command: dict[str, Any]) -> None:
-        team, user = command.get("team_id", ""), command.get("user_id", "")
+        team, user = Workspace.of(command).key, command.get("user_id", "")
         name = command.get("command") or "/part"
         parsed = parse_command(command.get("text") or "")
         if not isinstance(parsed, Lookup):
@@ -66,4 +67,4 @@ def register(app: App, deps: Deps) -> None:
 
 def _reply_fields(command: dict[str, Any]) -> dict[str, Any]:
     """What a job needs of the payload: who asked, where, and where to answer."""
-    return {k: command.get(k) for k in ("team_id", "user_id", "channel_id", "response_url")}
+    return {k: command.get(k) for k in ("team_id", "enterprise_id", "user_id", "channel_id", "response_url")}

@@ -15,7 +15,7 @@ from bot.domain.commands import Help, Invalid, Lookup, Usage
 from bot.domain.outcomes import Answer, Outcome
 from bot.messages.answer import public_copy, render_answer, render_outcome
 from bot.messages.blocks import Message
-from bot.ports import Store
+from bot.ports import Stash
 from bot.service.lookup import LookupService
 from bot.settings import Settings
 from bot.work import Job, Runner, Task
@@ -30,7 +30,7 @@ class Deps:
 
     settings: Settings
     service: LookupService
-    store: Store
+    store: Stash
     client: WebClient
     work: Runner
     http: httpx.Client
@@ -57,7 +57,7 @@ def respond(deps: Deps, response_url: str | None, **message: Any) -> tuple[int, 
     return resp.status_code, resp.text[:100]
 
 
-def outcome_message(deps: Deps, outcome: Outcome, *, public: bool) -> Message:
+def outcome_message(deps: Deps, outcome: Outcome, *, public: bool, workspace: str) -> Message:
     """The message for `outcome`. A private answer is kept, as the channel would see it, so
     that its "Share in channel" button can post it later without a new lookup."""
     if public or not isinstance(outcome, Answer):
@@ -65,7 +65,7 @@ def outcome_message(deps: Deps, outcome: Outcome, *, public: bool) -> Message:
     key = uuid.uuid4().hex
     message = render_answer(outcome, share_value=key)
     try:
-        deps.store.stash(f"share:{key}", public_copy(outcome, message).to_dict(), SHARE_TTL)
+        deps.store.stash(workspace, f"share:{key}", public_copy(outcome, message).to_dict(), SHARE_TTL)
     except Exception:
         log.exception("could not keep an answer for sharing; answering without the button")
         return render_answer(outcome)
@@ -77,4 +77,5 @@ def quick_reply(deps: Deps, command: Help | Usage | Invalid, team: str, user: st
 
 
 def answer_lookup(deps: Deps, team: str, user: str, lookup: Lookup, *, public: bool) -> Message:
-    return outcome_message(deps, deps.service.lookup(team, user, lookup), public=public)
+    """`team` is the workspace key (`Workspace.key`)."""
+    return outcome_message(deps, deps.service.lookup(team, user, lookup), public=public, workspace=team)

@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
+from bot.domain.workspace import Workspace
 from bot.listeners.common import Deps
 from bot.messages.home import render_home
 
@@ -20,4 +21,4 @@ def register(app: App, deps: Deps) -> None:
     def on_home(event: dict[str, Any], context: BoltContext) -> None:
         if event.get("tab", "home") != "home":
             return
-        deps.submit(publish_home, context.team_id or "", event.get("user") or "")
+        deps.submit(publish_home, Workspace(context.team_id, context.enterprise_id).key, event.get("user") or "")

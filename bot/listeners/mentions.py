@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.domain.commands import Command, Lookup, Usage
 from bot.domain.parsing import parse_mention
+from bot.domain.workspace import Workspace
 from bot.listeners.bom import BOM_FILETYPES, price_bom
 from bot.listeners.common import Deps, answer_lookup, log, quick_reply
 from bot.messages.blocks import Message
@@ -37,7 +38,7 @@ def mention_failed(deps: Deps, team: str, user: str, channel: str, thread_ts: st
 def register(app: App, deps: Deps) -> None:
     @app.event("app_mention")
     def on_mention(event: dict[str, Any], context: BoltContext) -> None:
-        team = context.team_id or event.get("team") or ""
+        team = Workspace(context.team_id or event.get("team"), context.enterprise_id).key
         user = event.get("user") or ""
         channel = event.get("channel") or ""
         thread_ts = event.get("thread_ts") or event.get("ts") or ""

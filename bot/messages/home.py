@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.outcomes import QuotaView
+from bot.domain.recent import RecentLookup
 from bot.messages.blocks import SAMPLE_NOTE, Block, clip, context, divider, escape, header, plural, section, slack_date
 
 
-def render_home(recent: Sequence[dict[str, Any]], quota: QuotaView | None, *, sample: bool) -> dict[str, Any]:
+def render_home(recent: Sequence[RecentLookup], quota: QuotaView | None, *, sample: bool) -> dict[str, Any]:
     blocks: list[Block] = [
         header("partbot"),
         section("Ask about any electronic part: `/part AD7685ARM x250` anywhere, or `@partbot` in a thread."),
@@ -21,22 +22,18 @@ def render_home(recent: Sequence[dict[str, Any]], quota: QuotaView | None, *, sa
     blocks.append(section("*Your recent lookups*"))
     if recent:
         for entry in list(recent)[:10]:
-            at = float(entry.get("at", 0) or 0)
-            when = f" · {slack_date(datetime.fromtimestamp(at, UTC))}" if at else ""
-            if entry.get("bom"):
-                name = escape(clip(str(entry["bom"]), 60))
-                lines = int(entry.get("lines", 0) or 0)
-                priced = int(entry.get("priced", 0) or 0)
-                total = escape(str(entry.get("total", "")))
-                blocks.append(context(f"*BOM {name}* — {priced:,} of {plural(lines, 'line')} priced, total {total}{when}"))
+            when = f" · {slack_date(datetime.fromtimestamp(entry.at, UTC))}" if entry.at else ""
+            if entry.bom:
+                name = escape(clip(entry.bom, 60))
+                total = escape(entry.total)
+                lines = plural(entry.lines, "line")
+                blocks.append(context(f"*BOM {name}* — {entry.priced:,} of {lines} priced, total {total}{when}"))
                 continue
-            mpn = escape(clip(str(entry.get("found") or entry.get("mpn", "?")), 40))
-            qty = int(entry.get("qty", 1) or 1)
-            price = entry.get("price")
-            best = f"{escape(str(price))} each at {escape(str(entry.get('seller', '')))}" if price else "no priced offer"
-            if not entry.get("found"):
+            mpn = escape(clip(entry.found or entry.mpn or "?", 40))
+            best = f"{escape(entry.price)} each at {escape(entry.seller or '')}" if entry.price else "no priced offer"
+            if not entry.found:
                 best = "not found"
-            blocks.append(context(f"*{mpn}* × {qty:,} — {best}{when}"))
+            blocks.append(context(f"*{mpn}* × {entry.qty:,} — {best}{when}"))
     else:
         blocks.append(context("Nothing yet. Try `/part LM358 x100`."))
     blocks.append(divider())

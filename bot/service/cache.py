@@ -1,4 +1,6 @@
-"""Answer cache: a bounded in-process TTL layer in front of the persistent store."""
+"""Answer cache: a bounded in-process TTL layer in front of the persistent store.
+
+Shared by every workspace: a Nexar answer does not depend on who asked."""
 
 from __future__ import annotations
 
@@ -10,13 +12,13 @@ from collections.abc import Callable
 from cachetools import TTLCache
 
 from bot.domain.models import SearchResult
-from bot.ports import Store
+from bot.ports import AnswerStore, StoreError
 
 log = logging.getLogger(__name__)
 
 
 class AnswerCache:
-    def __init__(self, store: Store, ttl: int, *, maxsize: int = 2048, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: AnswerStore, ttl: int, *, maxsize: int = 2048, clock: Callable[[], float] = time.time) -> None:
         self.store, self.ttl, self.clock = store, ttl, clock
         self._local: TTLCache[str, tuple[SearchResult, float]] = TTLCache(maxsize=maxsize, ttl=max(ttl, 1), timer=clock)
         self._lock = threading.Lock()
@@ -31,8 +33,11 @@ class AnswerCache:
             return hit
         try:
             stored = self.store.cache_get(key)
+        except StoreError as exc:
+            log.warning("cache read failed (%s); treating it as a miss", exc)
+            return None
         except Exception:
-            log.exception("cache read failed; treating as a miss")
+            log.exception("cache read failed; treating it as a miss")
             return None
         if stored is None:
             return None

@@ -7,21 +7,28 @@ Order of work for a lookup:
 3. the leader reserves its worst case (one matched part per MPN: every query has
    `limit: 1`), calls Nexar (one `supSearchMpn`, or `supMultiMatch` per 20 MPNs),
    settles the reservation to the parts actually returned and caches the answers.
+   A list of more than 20 MPNs (a BOM) sends its `supMultiMatch` requests with at most
+   `concurrency` in flight, under the one reservation made for all of them.
+
+Quotas, recent lookups and the people asking belong to a workspace (`Workspace.key`);
+the answer cache and the flights are shared by every workspace.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.domain.commands import Lookup
 from bot.domain.models import LineItem, LookupKey, Options, SearchResult
 from bot.domain.outcomes import Answer, Failed, Outcome, OverQuota, PartAnswer, QuotaView, Refusal
 from bot.domain.pricing import format_money, rank_offers
-from bot.ports import MAX_MULTI_QUERIES, PartSource, SourceError, Store
+from bot.domain.recent import RecentLookup
+from bot.ports import MAX_MULTI_QUERIES, LookupStore, PartSource, SourceError, StoreError
 from bot.service.cache import AnswerCache
 from bot.service.quota import QuotaLedger
 from bot.service.singleflight import SingleFlight
@@ -33,12 +40,11 @@ RECENT_KEEP = 10
 FLIGHT_WAIT = 90.0
 LEASE_TTL = 60.0
 LEASE_POLL = 0.05
+CONCURRENCY = 5
 
 
 class StoreUnavailable(SourceError):
     user_message = "partbot cannot reach its database right now, so it cannot count quota. Please try again shortly."
-
-
 
 
 @dataclass
@@ -61,7 +67,7 @@ class _OverQuota(Exception):
 
 @dataclass
 class _Run:
-    team: str
+    workspace: str
     user: str
     cost: int = 0
     progress: Callable[[int, int], None] | None = None
@@ -74,14 +80,16 @@ class LookupService:
     def __init__(
         self,
         source: PartSource,
-        store: Store,
+        store: LookupStore,
         *,
         cache_ttl: int,
         user_daily: int,
         team_monthly: int,
+        concurrency: int = CONCURRENCY,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.source, self.store, self.clock = source, store, clock
+        self.concurrency = max(concurrency, 1)
         self.cache = AnswerCache(store, cache_ttl, clock=clock)
         self.ledger = QuotaLedger(store, user_daily, team_monthly, clock=clock)
         self.flights: SingleFlight[_Resolved] = SingleFlight()
@@ -89,7 +97,7 @@ class LookupService:
     # public -------------------------------------------------------------------
     def lookup(
         self,
-        team: str,
+        workspace: str,
         user: str,
         lookup: Lookup,
         *,
@@ -98,7 +106,7 @@ class LookupService:
     ) -> Outcome:
         """Answer every item of `lookup`. `progress(done, total)` follows Nexar batches."""
         keys = [self._key(item.mpn, lookup.options) for item in lookup.items]
-        run = _Run(team, user, progress=progress)
+        run = _Run(workspace, user, progress=progress)
         try:
             self._fetch(run, list({k.cache_key(): k for k in keys}.values()))
         except _OverQuota as exc:
@@ -114,15 +122,15 @@ class LookupService:
         errors = {a.error for a in answers}
         if all(a.error for a in answers) and len(errors) == 1:
             return Failed(answers[0].error or "", lookup.items)
-        quota = self._quota_view(team, user)
+        quota = self._quota_view(workspace, user)
         now = self.clock()
         if record:
-            self._record(team, user, answers, lookup.options, now)
+            self._record(workspace, user, answers, lookup.options, now)
         return Answer(answers, lookup.options, run.cost, quota, self.source.is_sample, now, lookup.understood)
 
     def _fits(self, run: _Run, keys: Sequence[LookupKey], refusal: Refusal) -> int:
         """How many lines of the request the remaining quota (user's and team's) would answer."""
-        view = self._quota_view(run.team, run.user)
+        view = self._quota_view(run.workspace, run.user)
         left = min(view.user_left, view.team_left) if view else refusal.left
         fits, misses = 0, set[str]()
         for key in keys:
@@ -134,22 +142,22 @@ class LookupService:
             fits += 1
         return fits
 
-    def quota(self, team: str, user: str) -> QuotaView | None:
-        return self._quota_view(team, user)
+    def quota(self, workspace: str, user: str) -> QuotaView | None:
+        return self._quota_view(workspace, user)
 
-    def top_spenders(self, team: str) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-        return self.ledger.top_spenders(team)
+    def top_spenders(self, workspace: str) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+        return self.ledger.top_spenders(workspace)
 
-    def remember(self, team: str, user: str, entry: dict[str, object]) -> None:
+    def remember(self, workspace: str, user: str, entry: RecentLookup) -> None:
         """Add `entry` to the user's recent lookups (a BOM is one entry, not one per line)."""
         try:
-            self.store.add_recent(f"{team}:{user}", {"at": self.clock(), **entry}, RECENT_KEEP)
+            self.store.add_recent(workspace, user, entry, RECENT_KEEP)
         except Exception:
             log.exception("could not record a recent lookup")
 
-    def recent(self, team: str, user: str, n: int = RECENT_KEEP) -> list[dict[str, object]]:
+    def recent(self, workspace: str, user: str, n: int = RECENT_KEEP) -> list[RecentLookup]:
         try:
-            return self.store.recent(f"{team}:{user}", n)
+            return self.store.recent(workspace, user, n)
         except Exception:
             log.exception("could not read recent lookups")
             return []
@@ -164,9 +172,9 @@ class LookupService:
             return PartAnswer(item, None, r.error.user_message)
         return PartAnswer(item, r.result, None, r.stored_at, r.from_cache)
 
-    def _quota_view(self, team: str, user: str) -> QuotaView | None:
+    def _quota_view(self, workspace: str, user: str) -> QuotaView | None:
         try:
-            return self.ledger.view(team, user)
+            return self.ledger.view(workspace, user)
         except Exception:
             log.exception("could not read quota")
             return None
@@ -273,9 +281,12 @@ class LookupService:
     def _buy_leased(self, run: _Run, todo: list[LookupKey]) -> None:
         amount = len(todo) * PARTS_PER_QUERY if self.source.billed else 0
         try:
-            reservation = self.ledger.reserve(run.team, run.user, amount)
+            reservation = self.ledger.reserve(run.workspace, run.user, amount)
         except Exception as exc:
-            log.exception("quota store failed")
+            if isinstance(exc, StoreError):
+                log.error("quota store failed: %s", exc)
+            else:
+                log.exception("quota store failed")
             self._fail_all(todo, _LeaderRefused())
             raise StoreUnavailable(str(exc)) from exc
         if isinstance(reservation, Refusal):
@@ -283,9 +294,7 @@ class LookupService:
             raise _OverQuota(reservation)
         returned = 0
         try:
-            for start in range(0, len(todo), MAX_MULTI_QUERIES):
-                chunk = todo[start : start + MAX_MULTI_QUERIES]
-                results = self._ask(chunk)
+            for chunk, results in self._ask_all(todo):
                 for key, res in zip(chunk, results, strict=True):
                     now = self.clock()
                     if isinstance(res, SourceError):
@@ -316,6 +325,27 @@ class LookupService:
         except Exception:
             log.exception("progress report failed; the lookup goes on")
 
+    def _ask_all(self, todo: list[LookupKey]) -> Iterator[tuple[list[LookupKey], list[SearchResult | SourceError]]]:
+        """Each chunk of ≤ 20 keys with its answers, as they arrive: with several chunks, at
+        most `concurrency` requests in flight (a pool of this lookup's own, so one BOM
+        cannot hold back another's single lookups)."""
+        chunks = [todo[i : i + MAX_MULTI_QUERIES] for i in range(0, len(todo), MAX_MULTI_QUERIES)]
+        if len(chunks) == 1 or self.concurrency == 1:
+            for chunk in chunks:
+                yield chunk, self._ask(chunk)
+            return
+        with ThreadPoolExecutor(min(self.concurrency, len(chunks)), thread_name_prefix="nexar") as pool:
+            sent: dict[Future[list[SearchResult | SourceError]], list[LookupKey]] = {
+                pool.submit(self._ask, chunk): chunk for chunk in chunks
+            }
+            for future in as_completed(sent):
+                try:
+                    results = future.result()
+                except Exception as exc:
+                    log.exception("a Nexar request failed unexpectedly")
+                    results = [SourceError(repr(exc))] * len(sent[future])
+                yield sent[future], results
+
     def _ask(self, chunk: list[LookupKey]) -> list[SearchResult | SourceError]:
         """One Nexar request for `chunk`; a failure of the whole request fails every key."""
         try:
@@ -339,17 +369,17 @@ class LookupService:
         for key in keys:
             self.flights.fail(key.cache_key(), error)
 
-    def _record(self, team: str, user: str, answers: Sequence[PartAnswer], options: Options, now: float) -> None:
+    def _record(self, workspace: str, user: str, answers: Sequence[PartAnswer], options: Options, now: float) -> None:
         try:
             for a in answers[-RECENT_KEEP:]:
-                entry: dict[str, object] = {"mpn": a.item.mpn, "qty": a.item.quantity, "at": now}
+                entry = RecentLookup(now, a.item.mpn, a.item.quantity)
                 part = a.result.part if a.result else None
                 if part is not None:
-                    entry["found"] = part.mpn
+                    entry = replace(entry, found=part.mpn)
                     best = rank_offers(part, a.item.quantity, options.currency, options.all_sellers)
                     if best and best[0].unit_price is not None:
-                        entry["price"] = format_money(best[0].unit_price, best[0].currency)
-                        entry["seller"] = best[0].seller.name
-                self.store.add_recent(f"{team}:{user}", entry, RECENT_KEEP)
+                        price = format_money(best[0].unit_price, best[0].currency)
+                        entry = replace(entry, price=price, seller=best[0].seller.name)
+                self.store.add_recent(workspace, user, entry, RECENT_KEEP)
         except Exception:
             log.exception("could not record recent lookups")

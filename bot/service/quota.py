@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.domain.outcomes import QuotaView, Refusal
-from bot.ports import Bucket, Store
+from bot.ports import Bucket, Ledger
 
 TEAM_MEMBER = "*team*"
 _BUCKET_TTL = 40 * 86400
@@ -24,12 +24,12 @@ class Reservation:
     amount: int
 
 
-def _day_scope(team: str, now: datetime) -> str:
-    return f"{team}:day:{now:%Y-%m-%d}"
+def _day(now: datetime) -> str:
+    return f"day:{now:%Y-%m-%d}"
 
 
-def _month_scope(team: str, now: datetime) -> str:
-    return f"{team}:month:{now:%Y-%m}"
+def _month(now: datetime) -> str:
+    return f"month:{now:%Y-%m}"
 
 
 def next_day(now: datetime) -> datetime:
@@ -42,30 +42,33 @@ def next_month(now: datetime) -> datetime:
 
 
 class QuotaLedger:
-    def __init__(self, store: Store, user_daily: int, team_monthly: int, *, clock: Callable[[], float] = time.time) -> None:
+    """Budgets of one workspace at a time: every method takes the workspace's key
+    (`Workspace.key`) and its user."""
+
+    def __init__(self, store: Ledger, user_daily: int, team_monthly: int, *, clock: Callable[[], float] = time.time) -> None:
         self.store, self.user_daily, self.team_monthly, self.clock = store, user_daily, team_monthly, clock
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
-    def _buckets(self, team: str, user: str, now: datetime) -> tuple[tuple[Bucket, int], ...]:
-        """The user's day, the team's month, and the user's month (for the admins' view;
-        it can never bind before the team's month does)."""
+    def _buckets(self, workspace: str, user: str, now: datetime) -> tuple[tuple[Bucket, int], ...]:
+        """The user's day, the workspace's month, and the user's month (for the admins'
+        view; it can never bind before the workspace's month does)."""
         return (
-            ((_day_scope(team, now), user), self.user_daily),
-            ((_month_scope(team, now), TEAM_MEMBER), self.team_monthly),
-            ((_month_scope(team, now), user), self.team_monthly),
+            (Bucket(workspace, _day(now), user), self.user_daily),
+            (Bucket(workspace, _month(now), TEAM_MEMBER), self.team_monthly),
+            (Bucket(workspace, _month(now), user), self.team_monthly),
         )
 
-    def reserve(self, team: str, user: str, amount: int) -> Reservation | Refusal:
+    def reserve(self, workspace: str, user: str, amount: int) -> Reservation | Refusal:
         now = self._now()
-        buckets = self._buckets(team, user, now)
+        buckets = self._buckets(workspace, user, now)
         if amount <= 0:
             return Reservation(tuple(b for b, _ in buckets), 0)
         failed = self.store.reserve(buckets, amount, _BUCKET_TTL)
         if failed is None:
             return Reservation(tuple(b for b, _ in buckets), amount)
-        view = self.view(team, user)
+        view = self.view(workspace, user)
         if failed == 0:
             return Refusal("user", amount, view.user_left, next_day(now))
         return Refusal("team", amount, view.team_left, next_month(now))
@@ -76,9 +79,9 @@ class QuotaLedger:
         if unused > 0:
             self.store.release(reservation.buckets, unused)
 
-    def view(self, team: str, user: str) -> QuotaView:
+    def view(self, workspace: str, user: str) -> QuotaView:
         now = self._now()
-        (user_bucket, _), (team_bucket, _), _ = self._buckets(team, user, now)
+        (user_bucket, _), (team_bucket, _), _ = self._buckets(workspace, user, now)
         return QuotaView(
             user_spent=self.store.spent(user_bucket),
             user_limit=self.user_daily,
@@ -88,8 +91,8 @@ class QuotaLedger:
             team_resets=next_month(now),
         )
 
-    def top_spenders(self, team: str, n: int = 10) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    def top_spenders(self, workspace: str, n: int = 10) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
         """(today's top spenders, this month's), each as (user, matched parts)."""
         now = self._now()
-        month = [(m, s) for m, s in self.store.top(_month_scope(team, now), n + 1) if m != TEAM_MEMBER]
-        return self.store.top(_day_scope(team, now), n), month[:n]
+        month = [(m, s) for m, s in self.store.top(workspace, _month(now), n + 1) if m != TEAM_MEMBER]
+        return self.store.top(workspace, _day(now), n), month[:n]

@@ -482,6 +482,10 @@ class FakeNexar:
         self.requests: list[GraphQLRequest] = []
         self.token_requests: int = 0
         self.matched_parts_billed: int = 0
+        self.in_flight: int = 0
+        self.max_in_flight: int = 0
+        self.hold: threading.Event | None = None
+        """While set to an Event that is not set, each GraphQL request waits for it (≤ 30 s)."""
         self._lock = threading.Lock()
         self._faults: deque[_Fault] = deque()
         self._key = secrets.token_bytes(32)
@@ -634,6 +638,20 @@ class FakeNexar:
             return "expired" if claims.get("jti") in self._expired else "ok"
 
     def _graphql(self, headers: dict[str, str], body: bytes) -> _Reply:
+        """One GraphQL request, counted in `in_flight` and `max_in_flight` while it runs."""
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            hold = self.hold
+            if hold is not None:
+                hold.wait(30)
+            return self._graphql_once(headers, body)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _graphql_once(self, headers: dict[str, str], body: bytes) -> _Reply:
         arrived = time.monotonic()
         with self._lock:
             fault = self._faults.popleft() if self._faults else None

@@ -4,6 +4,9 @@ Quota updates run in `BEGIN IMMEDIATE` transactions, so they stay atomic across
 threads and across processes sharing the file. Within a process, writers take turns on
 a lock first: SQLite's own busy handler waits by sleeping (1, 2, 5 … 100 ms), which
 under fifty concurrent lookups adds up to far more than the writes themselves.
+
+Waits are short (`busy_timeout`, `lock_wait`): a file another process holds write-locked
+fails with `StoreError` in about a second instead of holding a Slack ack for ten.
 """
 
 from __future__ import annotations
@@ -18,24 +21,31 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from bot.ports import Bucket
+from bot.adapters.stores.sqlite_schema import LEGACY, migrate
+from bot.domain.recent import RECENT_MAX_AGE, RecentLookup
+from bot.ports import Bucket, StoreError
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, stored_at REAL NOT NULL, expires_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS quota (scope TEXT NOT NULL, member TEXT NOT NULL, spent INTEGER NOT NULL, expires_at REAL NOT NULL, PRIMARY KEY (scope, member));
-CREATE TABLE IF NOT EXISTS recent (id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, entry TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS recent_owner ON recent (owner, id);
-CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, expires_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS stash (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS leases (key TEXT PRIMARY KEY, token TEXT NOT NULL, expires_at REAL NOT NULL);
-"""
 _PURGE_EVERY = 200
+_EXPIRING = ("cache", "quotas", "event_claims", "stashed", "leases")
+MIGRATION_WAIT = 30.0
+"""How long a starting process waits for another one's migration (start-up only)."""
+QUICK_CHECK_EVERY = 30.0
+"""`PRAGMA quick_check` reads the whole file (about 80 ms for 100 MB): health checks
+repeat its verdict for this many seconds instead of running it each time."""
+
+
+@contextmanager
+def _sqlite_errors(what: str) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StoreError(f"sqlite {what}: {exc}"[:200]) from exc
 
 
 class SQLiteStore:
-    def __init__(self, path: str, *, busy_timeout: float = 10.0) -> None:
+    def __init__(self, path: str, *, busy_timeout: float = 0.5, lock_wait: float = 1.0) -> None:
         self.path = path
-        self.busy_timeout = busy_timeout
+        self.busy_timeout, self.lock_wait = busy_timeout, lock_wait
         if path != ":memory:" and not os.path.exists(path):
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         self._local = threading.local()
@@ -43,146 +53,190 @@ class SQLiteStore:
         self._lock = threading.Lock()
         self._write = threading.Lock()
         self._writes = 0
-        self._conn().executescript(_SCHEMA)
+        self._checked: tuple[float, str | None] | None = None
+        with _sqlite_errors("migration"):
+            db = self._conn()
+            db.execute(f"PRAGMA busy_timeout={int(MIGRATION_WAIT * 1000)}")
+            try:
+                migrate(db)
+            finally:
+                db.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
+            with _sqlite_errors("open"):
+                conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
+                conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
         return conn
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, what: str) -> Iterator[sqlite3.Connection]:
         db = self._conn()
-        with self._write:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        if not self._write.acquire(timeout=self.lock_wait):
+            raise StoreError(f"sqlite {what}: other writers in this process held the file for over {self.lock_wait:g} s")
+        try:
+            with _sqlite_errors(what):
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+        finally:
+            self._write.release()
+
+    def _read(self, what: str, sql: str, args: Sequence[Any]) -> list[Any]:
+        with _sqlite_errors(what):
+            return self._conn().execute(sql, args).fetchall()
 
     def _maybe_purge(self, db: sqlite3.Connection) -> None:
         self._writes += 1
         if self._writes % _PURGE_EVERY:
             return
         now = time.time()
-        for table in ("cache", "quota", "events", "stash", "leases"):
+        for table in _EXPIRING:
             db.execute(f"DELETE FROM {table} WHERE expires_at < ?", (now,))
+        db.execute("DELETE FROM recent_lookups WHERE at < ?", (now - RECENT_MAX_AGE,))
 
-    # cache -------------------------------------------------------------------
+    # cache (shared by every workspace) ---------------------------------------
     def cache_get(self, key: str) -> tuple[dict[str, Any], float] | None:
-        row = (
-            self._conn()
-            .execute("SELECT value, stored_at FROM cache WHERE key = ? AND expires_at > ?", (key, time.time()))
-            .fetchone()
-        )
-        return (json.loads(row[0]), row[1]) if row else None
+        rows = self._read("cache read", "SELECT value, stored_at FROM cache WHERE key = ? AND expires_at > ?", (key, time.time()))
+        return (json.loads(rows[0][0]), rows[0][1]) if rows else None
 
     def cache_put(self, key: str, value: dict[str, Any], stored_at: float, ttl: int) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?)",
-                (key, json.dumps(value), stored_at, stored_at + ttl),
-            )
+        with self._tx("cache write") as db:
+            db.execute("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?)", (key, json.dumps(value), stored_at, stored_at + ttl))
             self._maybe_purge(db)
 
     # quota -------------------------------------------------------------------
     def reserve(self, buckets: Sequence[tuple[Bucket, int]], amount: int, ttl: int) -> int | None:
         now = time.time()
-        with self._tx() as db:
-            for i, ((scope, member), limit) in enumerate(buckets):
-                row = db.execute("SELECT spent FROM quota WHERE scope = ? AND member = ?", (scope, member)).fetchone()
+        with self._tx("quota reserve") as db:
+            for i, (bucket, limit) in enumerate(buckets):
+                row = db.execute(
+                    "SELECT spent FROM quotas WHERE workspace = ? AND period = ? AND member = ?", tuple(bucket)
+                ).fetchone()
                 if (row[0] if row else 0) + amount > limit:
                     return i
-            for (scope, member), _ in buckets:
+            for bucket, _ in buckets:
                 db.execute(
-                    "INSERT INTO quota VALUES (?, ?, ?, ?) ON CONFLICT (scope, member) "
+                    "INSERT INTO quotas VALUES (?, ?, ?, ?, ?) ON CONFLICT (workspace, period, member) "
                     "DO UPDATE SET spent = spent + excluded.spent",
-                    (scope, member, amount, now + ttl),
+                    (*bucket, amount, now + ttl),
                 )
         return None
 
     def release(self, buckets: Sequence[Bucket], amount: int) -> None:
-        with self._tx() as db:
-            for scope, member in buckets:
+        with self._tx("quota release") as db:
+            for bucket in buckets:
                 db.execute(
-                    "UPDATE quota SET spent = MAX(spent - ?, 0) WHERE scope = ? AND member = ?",
-                    (amount, scope, member),
+                    "UPDATE quotas SET spent = MAX(spent - ?, 0) WHERE workspace = ? AND period = ? AND member = ?",
+                    (amount, *bucket),
                 )
 
     def spent(self, bucket: Bucket) -> int:
-        row = self._conn().execute("SELECT spent FROM quota WHERE scope = ? AND member = ?", bucket).fetchone()
-        return int(row[0]) if row else 0
+        rows = self._read(
+            "quota read", "SELECT spent FROM quotas WHERE workspace = ? AND period = ? AND member = ?", tuple(bucket)
+        )
+        return int(rows[0][0]) if rows else 0
 
-    def top(self, scope: str, n: int) -> list[tuple[str, int]]:
-        rows = (
-            self._conn()
-            .execute(
-                "SELECT member, spent FROM quota WHERE scope = ? AND spent > 0 ORDER BY spent DESC, member LIMIT ?",
-                (scope, n),
-            )
-            .fetchall()
+    def top(self, workspace: str, period: str, n: int) -> list[tuple[str, int]]:
+        rows = self._read(
+            "quota read",
+            "SELECT member, spent FROM quotas WHERE workspace = ? AND period = ? AND spent > 0 "
+            "ORDER BY spent DESC, member LIMIT ?",
+            (workspace, period, n),
         )
         return [(m, int(s)) for m, s in rows]
 
     # recent lookups ----------------------------------------------------------
-    def add_recent(self, owner: str, entry: dict[str, Any], keep: int) -> None:
-        with self._tx() as db:
-            db.execute("INSERT INTO recent (owner, entry) VALUES (?, ?)", (owner, json.dumps(entry)))
+    def add_recent(self, workspace: str, user: str, entry: RecentLookup, keep: int) -> None:
+        with self._tx("recent lookups write") as db:
             db.execute(
-                "DELETE FROM recent WHERE owner = ? AND id NOT IN "
-                "(SELECT id FROM recent WHERE owner = ? ORDER BY id DESC LIMIT ?)",
-                (owner, owner, keep),
+                "INSERT INTO recent_lookups (workspace, user, at, entry) VALUES (?, ?, ?, ?)",
+                (workspace, user, entry.at, json.dumps(entry.to_json())),
+            )
+            db.execute(
+                "DELETE FROM recent_lookups WHERE workspace = ? AND user = ? AND (at < ? OR id NOT IN "
+                "(SELECT id FROM recent_lookups WHERE workspace = ? AND user = ? ORDER BY id DESC LIMIT ?))",
+                (workspace, user, time.time() - RECENT_MAX_AGE, workspace, user, keep),
             )
 
-    def recent(self, owner: str, n: int) -> list[dict[str, Any]]:
-        rows = self._conn().execute("SELECT entry FROM recent WHERE owner = ? ORDER BY id DESC LIMIT ?", (owner, n)).fetchall()
-        return [json.loads(r[0]) for r in rows]
+    def recent(self, workspace: str, user: str, n: int) -> list[RecentLookup]:
+        rows = self._read(
+            "recent lookups read",
+            "SELECT entry FROM recent_lookups WHERE workspace = ? AND user = ? AND at >= ? ORDER BY id DESC LIMIT ?",
+            (workspace, user, time.time() - RECENT_MAX_AGE, n),
+        )
+        return [RecentLookup.from_json(json.loads(r[0])) for r in rows]
 
-    # event de-duplication and stash -----------------------------------------
-    def claim_event(self, event_id: str, ttl: int) -> bool:
+    # event de-duplication, leases and stash ----------------------------------
+    def claim_event(self, workspace: str, event_id: str, ttl: int) -> bool:
         now = time.time()
-        with self._tx() as db:
-            db.execute("DELETE FROM events WHERE id = ? AND expires_at < ?", (event_id, now))
-            cur = db.execute("INSERT OR IGNORE INTO events VALUES (?, ?)", (event_id, now + ttl))
+        with self._tx("event claim") as db:
+            db.execute("DELETE FROM event_claims WHERE id = ? AND expires_at < ?", (event_id, now))
+            if (
+                workspace != LEGACY
+                and db.execute("SELECT 1 FROM event_claims WHERE workspace = ? AND id = ?", (LEGACY, event_id)).fetchone()
+            ):
+                return False
+            cur = db.execute("INSERT OR IGNORE INTO event_claims VALUES (?, ?, ?)", (workspace, event_id, now + ttl))
             self._maybe_purge(db)
             return cur.rowcount == 1
 
     def lease(self, key: str, ttl: float) -> str | None:
         token = uuid.uuid4().hex
         now = time.time()
-        with self._tx() as db:
+        with self._tx("lease") as db:
             db.execute("DELETE FROM leases WHERE key = ? AND expires_at < ?", (key, now))
             cur = db.execute("INSERT OR IGNORE INTO leases VALUES (?, ?, ?)", (key, token, now + ttl))
             return token if cur.rowcount == 1 else None
 
     def release_lease(self, key: str, token: str) -> None:
-        with self._tx() as db:
+        with self._tx("lease release") as db:
             db.execute("DELETE FROM leases WHERE key = ? AND token = ?", (key, token))
 
-    def stash(self, key: str, value: dict[str, Any], ttl: int) -> None:
-        with self._tx() as db:
+    def stash(self, workspace: str, key: str, value: dict[str, Any], ttl: int) -> None:
+        with self._tx("stash write") as db:
             db.execute(
-                "INSERT OR REPLACE INTO stash VALUES (?, ?, ?)",
-                (key, json.dumps(value, separators=(",", ":")), time.time() + ttl),
+                "INSERT OR REPLACE INTO stashed VALUES (?, ?, ?, ?)",
+                (workspace, key, json.dumps(value, separators=(",", ":")), time.time() + ttl),
             )
 
-    def unstash(self, key: str) -> dict[str, Any] | None:
-        with self._tx() as db:
-            row = db.execute("SELECT value, expires_at FROM stash WHERE key = ?", (key,)).fetchone()
-            db.execute("DELETE FROM stash WHERE key = ?", (key,))
+    def unstash(self, workspace: str, key: str) -> dict[str, Any] | None:
+        with self._tx("stash take") as db:
+            for owner in (workspace, LEGACY):
+                row = db.execute("SELECT value, expires_at FROM stashed WHERE workspace = ? AND key = ?", (owner, key)).fetchone()
+                if row is not None:
+                    db.execute("DELETE FROM stashed WHERE workspace = ? AND key = ?", (owner, key))
+                    break
         return json.loads(row[0]) if row and row[1] > time.time() else None
 
+    def forget_workspace(self, workspace: str) -> None:
+        with self._tx("forget workspace") as db:
+            for table in ("quotas", "recent_lookups", "event_claims", "stashed"):
+                db.execute(f"DELETE FROM {table} WHERE workspace = ?", (workspace,))
+
+    # health ------------------------------------------------------------------
     def ping(self) -> bool:
-        self._conn().execute("SELECT 1").fetchone()
+        """`PRAGMA quick_check`, then a write transaction begun and rolled back: a corrupted
+        file, or one another process keeps write-locked, is not healthy."""
+        now = time.monotonic()
+        if self._checked is None or now - self._checked[0] >= QUICK_CHECK_EVERY:
+            rows = self._read("health check", "PRAGMA quick_check(1)", ())
+            damage = None if [tuple(r) for r in rows] == [("ok",)] else str(rows[0][0] if rows else "no answer")
+            self._checked = (now, damage)
+        if self._checked[1] is not None:
+            raise StoreError(f"sqlite file is damaged ({self._checked[1]})"[:200])
+        with self._tx("health check"):
+            pass
         return True
 
     def close(self) -> None:
