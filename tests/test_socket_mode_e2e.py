@@ -5,6 +5,7 @@ and response_url, with lookups from the fake Nexar. No internet."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -33,15 +34,15 @@ WAIT = 60.0  # generous: five other engineers share this 2-core machine
 class SocketBot:
     """`python -m bot socket` in a child process; ready once the fake greeted its first connection."""
 
-    def __init__(self, env: dict[str, str], workdir: Path, socket_mode: FakeSocketMode) -> None:
-        self.log_path = workdir / "socket-bot.log"
+    def __init__(self, env: dict[str, str], workdir: Path, socket_mode: FakeSocketMode, *, nth: int = 1) -> None:
+        self.log_path = workdir / f"socket-bot-{nth}.log"
         self._log = self.log_path.open("w")
         full = {"PATH": os.environ.get("PATH", ""), "HOME": str(workdir), "PYTHONPATH": str(ROOT), **env}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "socket"], env=full, cwd=workdir, stdout=self._log, stderr=subprocess.STDOUT
         )
         for _ in range(int(WAIT * 4)):
-            if socket_mode.connected(1, timeout=0.25):
+            if socket_mode.connected(nth, timeout=0.25):
                 return
             if self.proc.poll() is not None:
                 break
@@ -61,6 +62,15 @@ class SocketBot:
     def output(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
 
+    def wait_logged(self, text: str) -> None:
+        """Until the bot has logged `text` (its log is written as it goes)."""
+        for _ in range(int(WAIT * 4)):
+            if text in self.output() or self.proc.poll() is not None:
+                break
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(0.25)
+        assert text in self.output(), f"the bot did not log {text!r}:\n" + self.output()[-3000:]
+
 
 @pytest.fixture
 def socket_mode(fake_slack: FakeSlack) -> Iterator[FakeSocketMode]:
@@ -68,11 +78,15 @@ def socket_mode(fake_slack: FakeSlack) -> Iterator[FakeSocketMode]:
         yield fake
 
 
+def socket_env(tmp_path: Path, nexar: FakeNexar, slack: FakeSlack, socket_mode: FakeSocketMode, **extra: str) -> dict[str, str]:
+    env = bot_env(tmp_path, nexar, slack, SLACK_APP_TOKEN=socket_mode.app_token, **extra)
+    del env["SLACK_SIGNING_SECRET"]  # Socket Mode needs none: the connection itself is authenticated
+    return env
+
+
 @pytest.fixture
 def socket_bot(tmp_path: Path, fake_nexar: FakeNexar, fake_slack: FakeSlack, socket_mode: FakeSocketMode) -> Iterator[SocketBot]:
-    env = bot_env(tmp_path, fake_nexar, fake_slack, SLACK_APP_TOKEN=socket_mode.app_token)
-    del env["SLACK_SIGNING_SECRET"]  # Socket Mode needs none: the connection itself is authenticated
-    bot = SocketBot(env, tmp_path, socket_mode)
+    bot = SocketBot(socket_env(tmp_path, fake_nexar, fake_slack, socket_mode), tmp_path, socket_mode)
     try:
         yield bot
     finally:
@@ -264,6 +278,50 @@ def test_dropped_connection_is_reopened_through_apps_connections_open(
     post = fake_slack.wait_for("chat.postMessage", timeout=WAIT)[0]
     assert post.args["thread_ts"] == "1700000007.000100"
     assert socket_mode.rejected == 0, "the bot never reuses a spent URL"
+
+
+def test_redelivered_event_is_acked_and_not_answered_again(
+    socket_bot: SocketBot, socket_mode: FakeSocketMode, fake_slack: FakeSlack, fake_nexar: FakeNexar
+) -> None:
+    payload = event_payload(mention("LM358DR x20", ts="1700000008.000100"), "EvSockRetry")
+    socket_mode.wait_ack(socket_mode.event(payload), WAIT)
+    fake_slack.wait_for("chat.postMessage", timeout=WAIT)
+    retry = socket_mode.event(payload, retry_attempt=1, retry_reason="timeout")
+    assert socket_mode.wait_ack(retry, WAIT).payload is None, "a redelivery is acked, or Slack keeps retrying"
+    socket_bot.wait_logged("ignoring redelivered event EvSockRetry")
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1 and len(fake_nexar.requests) == 1
+
+
+@pytest.mark.redis
+def test_two_socket_mode_instances_share_quota_and_redeliveries_through_redis(
+    tmp_path: Path, fake_nexar: FakeNexar, fake_slack: FakeSlack, socket_mode: FakeSocketMode, redis_url: str
+) -> None:
+    """Slack spreads envelopes over an app's connections (up to 10); with REDIS_URL, an
+    event redelivered to the other instance is still answered once, and quota is one."""
+    bots: list[SocketBot] = []
+    try:
+        for nth in (1, 2):
+            workdir = tmp_path / f"bot{nth}"
+            workdir.mkdir()
+            env = socket_env(workdir, fake_nexar, fake_slack, socket_mode, REDIS_URL=redis_url)
+            bots.append(SocketBot(env, workdir, socket_mode, nth=nth))
+        first, second = socket_mode.wait_connected(1), socket_mode.wait_connected(2)
+        assert first.hello["num_connections"] == 1 and second.hello["num_connections"] == 2
+        payload = event_payload(mention("NE555DR x10", ts="1700000009.000100"), "EvTwoInstances")
+        assert socket_mode.wait_ack(socket_mode.event(payload, link=first), WAIT).link == 1
+        fake_slack.wait_for("chat.postMessage", timeout=WAIT)
+        retry = socket_mode.event(payload, retry_attempt=1, retry_reason="timeout", link=second)
+        assert socket_mode.wait_ack(retry, WAIT).link == 2
+        bots[1].wait_logged("ignoring redelivered event EvTwoInstances")
+        usage = socket_mode.slash_command(command_payload("usage", fake_slack, "usage"), link=second)
+        ack = socket_mode.wait_ack(usage, WAIT)
+        assert ack.payload is not None and "1 of 25 matched parts used" in json.dumps(ack.payload)
+        assert len(fake_slack.calls_to("chat.postMessage")) == 1 and len(fake_nexar.requests) == 1
+    finally:
+        for bot in bots:
+            bot.stop()
+    for bot in bots:
+        assert "Traceback" not in bot.output(), bot.output()[-3000:]
 
 
 # --- Slack's own Socket Mode envelopes (../shared/realworld/slack) ---------------------------

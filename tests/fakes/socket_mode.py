@@ -55,6 +55,7 @@ class Link:
     number: int
     ticket: str
     ws: ServerConnection = field(repr=False)
+    hello: JsonDict = field(default_factory=dict)
     ready: bool = False  # hello sent
     closed: bool = False
     close_code: int | None = None
@@ -234,6 +235,7 @@ class FakeSocketMode:
             with self._send_lock:
                 ws.send(json.dumps(hello))
             with self._cond:
+                link.hello = hello
                 link.ready = True
                 self._cond.notify_all()
             for raw in ws:
