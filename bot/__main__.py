@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from bot.settings import ConfigError, Settings, load_settings
 
 SAMPLE_QUESTION = "AD7685ARM x250"
+SOCKET_PING_INTERVAL = 3.0
 SETUP_HELP = """\
 partbot is running on its bundled sample catalog (invented prices), outside Slack.
 
@@ -80,7 +81,10 @@ def _socket(settings: Settings) -> int:
     core = build_core(settings)
     app = build_app(core, "socket")
     logging.getLogger(__name__).info("partbot connected in Socket Mode%s", " (sample catalog)" if core.source.is_sample else "")
-    SocketModeHandler(app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
+    # slack_sdk's built-in client notices a connection Slack closed (without a `disconnect`
+    # message first) only on its next ping check, not when the close arrives: check every
+    # SOCKET_PING_INTERVAL seconds rather than its default 10, so the bot is deaf that long at most.
+    SocketModeHandler(app, settings.slack_app_token, ping_interval=SOCKET_PING_INTERVAL).start()  # type: ignore[no-untyped-call]
     return 0
 
 

@@ -206,6 +206,8 @@ class FakeSlack:
         self._contents: dict[str, bytes] = {}
         self._pending_uploads: dict[str, JsonDict] = {}
         self._uploads: dict[str, bytes] = {}
+        self._app_token: str | None = None
+        self._issue_socket_url: Callable[[], str] | None = None
         self._api: dict[str, Callable[[dict[str, Any]], JsonDict]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -331,6 +333,15 @@ class FakeSlack:
             self._contents[file_id] = content
         return dict(file_obj)
 
+    def serve_socket_mode(self, app_token: str, issue_url: Callable[[], str]) -> None:
+        """Answer apps.connections.open for the app-level ``app_token`` with ``issue_url()``.
+
+        As on Slack, that method takes only the app-level token, and the app-level token
+        is good for nothing else (``not_allowed_token_type``).
+        """
+        with self._lock:
+            self._app_token, self._issue_socket_url = app_token, issue_url
+
     def fail_next(self, method: str, kind: str, times: int = 1, **kw: Any) -> None:
         """Make the next ``times`` requests for ``method`` fail as ``kind``.
 
@@ -449,6 +460,8 @@ class FakeSlack:
         token = auth[len("Bearer ") :].strip() if auth.startswith("Bearer ") else str(args.get("token", ""))
         if not token:
             return _Reply.json({"ok": False, "error": "not_authed"})
+        if self._app_token is not None and (method == "apps.connections.open" or token == self._app_token):
+            return _Reply.json(self._apps_connections_open(method, token))
         if token != self.bot_token:
             return _Reply.json({"ok": False, "error": "invalid_auth"})
         handler = self._api.get(method)
@@ -463,6 +476,13 @@ class FakeSlack:
         """Unique, increasing message timestamps: 1700000000.000100, 1700000000.000200, …"""
         n = self._next_seq() - 1
         return f"{1_700_000_000 + n // 9999}.{(n % 9999 + 1) * 100:06d}"
+
+    def _apps_connections_open(self, method: str, token: str) -> JsonDict:
+        if method != "apps.connections.open" or token == self.bot_token:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if token != self._app_token or self._issue_socket_url is None:
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": self._issue_socket_url()}
 
     def _auth_test(self, args: dict[str, Any]) -> JsonDict:
         return {
