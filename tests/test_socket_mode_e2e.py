@@ -372,6 +372,9 @@ def test_realworld_share_click_arrives_as_an_interactive_envelope(
     payload = copy.deepcopy(case["interactive_payload"])
     payload["actions"][0].update(action_id=button["action_id"], value=button["value"])
     payload["response_url"] = fake_slack.response_url("share")
+    # Kept answers are filed per workspace: the click comes from the workspace that asked.
+    payload["team"] = {"id": "T0001", "domain": "partbot-test"}
+    payload["user"]["team_id"] = "T0001"
     envelope_id = socket_mode.interactive(payload)
     assert socket_mode.wait_ack(envelope_id, WAIT).payload is None
     shared = next(p for p in response_posts(fake_slack, "share", 2) if p.get("response_type") == "in_channel")
