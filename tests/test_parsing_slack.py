@@ -46,7 +46,8 @@ def test_a_code_block_of_several_lines_is_several_parts_each_with_its_quantity()
     # Before: the block's backticks made the first line one MPN "```AD7685ARM" (a wrong part).
     text = "<@U111> ```AD7685ARM x250\nNE555DR x10```"
     assert items(parse_mention(text)) == [("AD7685ARM", 250), ("NE555DR", 10)]
-    assert parse_mention(text).understood is None, "precise grammar, not a guess"
+    result = parse_mention(text)
+    assert isinstance(result, Lookup) and result.understood is None, "precise grammar, not a guess"
 
 
 def test_inside_code_nothing_is_styled() -> None:
@@ -198,7 +199,9 @@ def test_mfr_option(text: str, mfr: str) -> None:
     assert result.items[0].mpn == "LM358"
 
 
-@pytest.mark.parametrize(("text", "needle"), [("LM358 --mfr", "needs a manufacturer"), ('LM358 --mfr ""', "needs a manufacturer")])
+@pytest.mark.parametrize(
+    ("text", "needle"), [("LM358 --mfr", "needs a manufacturer"), ('LM358 --mfr ""', "needs a manufacturer")]
+)
 def test_mfr_needs_a_name(text: str, needle: str) -> None:
     result = parse_command(text)
     assert isinstance(result, Invalid) and needle in result.problem
