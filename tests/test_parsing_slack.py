@@ -110,6 +110,14 @@ def test_equals_sign_is_in_the_mpn_alphabet() -> None:
         ("AD7685ARM x250 please", [("AD7685ARM", 250)]),
         ("help LM358DR", [("LM358DR", 1)]),
         ("cheapest NE555DR x1k?", [("NE555DR", 1000)]),
+        ("100 LM358DR", [("LM358DR", 100)]),
+        ("100x LM358DR", [("LM358DR", 100)]),
+        ("is LM358DR in stock?", [("LM358DR", 1)]),
+        ("stock check TPS54331DR", [("TPS54331DR", 1)]),
+        ("who sells ESP32-WROOM-32E at 2,000 pcs", [("ESP32-WROOM-32E", 2000)]),
+        ("LM358DR x100 and NE555DR x50", [("LM358DR", 100), ("NE555DR", 50)]),
+        ("quote for 1k of STM32F103C8T6 please", [("STM32F103C8T6", 1000)]),
+        ("any BC547B?", [("BC547B", 1)]),
     ],
 )
 def test_part_reads_sentences_as_plain_english_and_says_so(text: str, expected: list[tuple[str, int]]) -> None:
@@ -136,6 +144,15 @@ def test_part_reads_sentences_as_plain_english_and_says_so(text: str, expected: 
         ("LM358 --frobnicate", "not an option"),
         ("what would 500 NE555DR cost? --currency XYZ", "ISO 4217"),
         ("A" * 41, "longer than 40"),
+        ("LM358DR x100 NE555DR", "not `x100 NE555DR`"),
+        ("LM358DR x-5", "not a quantity"),
+        ("LM358DR x1e3", "not a quantity"),
+        ("LM358DR 1,000", "not a quantity"),
+        ("LM358DR qty=10O", "not a quantity"),
+        ("LM358DR, NE555DR x50, BC547B xx", "`xx` is not a quantity"),
+        ("LM358DR x100; NE555DR lots", "`lots` is not a quantity"),
+        ("ATMEGA328P-AU!", "cannot contain"),
+        ("LM358DR\u00a0x5x", "not a quantity"),
     ],
 )
 def test_part_names_a_grammar_mistake(text: str, needle: str) -> None:
@@ -149,6 +166,14 @@ def test_part_sentences_without_a_part_number_say_so(text: str) -> None:
     result = parse_command(text)
     assert isinstance(result, Invalid) and "could not find a part number" in result.problem
     assert "/part" in result.hint
+
+
+@pytest.mark.parametrize(("text", "expected"), [("22232021 x10", [("22232021", 10)]), ("5015680207 x 4", [("5015680207", 4)])])
+def test_all_digit_mpns_stay_in_the_grammar(text: str, expected: list[tuple[str, int]]) -> None:
+    # Molex and TE part numbers are often all digits: "a count first" must not swallow them.
+    result = parse_command(text)
+    assert items(result) == expected
+    assert isinstance(result, Lookup) and result.understood is None
 
 
 def test_sentence_keeps_good_options() -> None:

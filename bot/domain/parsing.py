@@ -282,20 +282,26 @@ def _mpn_attempt(token: str) -> bool:
     )
 
 
+def _count(token: str) -> bool:
+    return _parse_quantity(token) is not None or bool(re.fullmatch(r"\d+[x×]", token, re.IGNORECASE))
+
+
 def _grammar_shaped(text: str, *, command: bool) -> bool:
     """Whether `text` is an attempt at the grammar (a mistake in it deserves a message that
     names it) rather than a sentence. Every part is one token, optionally followed by one
     quantity token (`x 250` counts as one); a sentence starts a part with a word ("what
-    would…", "support start") or has more tokens. For `/part`, text with no word at all is
+    would…", "support start") or a count ("100 LM358"), or has more tokens. For `/part`, text with no word at all is
     grammar; in a mention the part must look like an MPN and every token hold a digit
     (`LM358 x10O` is a mistake; "thanks!", "NE555DR please" and "10x 2N2222A" are English)."""
     taken = _take_options(_tokens_keeping_lines(text), strict=False)
     words = taken[0] if not isinstance(taken, Invalid) else []
     chunks = _chunks(" ".join(words))
-    if command and not any(_is_word(t) for c in chunks for t in _tokens(c)):
+    parts = [_tokens(c) for c in chunks]
+    if any(len(t) > 1 and _count(t[0]) and _parse_quantity("".join(t[1:])) is None for t in parts):
+        return False
+    if command and not any(_is_word(t) for tokens in parts for t in tokens):
         return True
-    for chunk in chunks:
-        tokens = _tokens(chunk)
+    for tokens in parts:
         if len(tokens) == 3 and tokens[1].lower() in ("x", "qty", "×"):
             tokens = [tokens[0], tokens[1] + tokens[2]]
         if not command and not (_mpn_attempt(tokens[0]) and all(any(c.isdigit() for c in t) for t in tokens)):
