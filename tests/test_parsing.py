@@ -186,7 +186,9 @@ def test_check_mpn() -> None:
     assert "wildcard" in (check_mpn("LM?58") or "")
     assert "cannot contain" in (check_mpn("LM  358") or "")
     assert "cannot contain" in (check_mpn(" LM358") or "")
-    assert check_mpn("PTS645SM43SMTR92 LFS") is None, "a quoted MPN or a BOM cell may hold single spaces"
+    assert "cannot contain" in (check_mpn("LM 358") or "")
+    assert check_mpn("PTS645SM43SMTR92 LFS", spaces=True) is None, "a quoted MPN may hold single spaces"
+    assert "cannot contain" in (check_mpn("PTS645  LFS", spaces=True) or "")
     assert check_mpn("RC0603FR-0710KL=") is None, "`=` is in the MPN alphabet"
     assert "not a part number" in (check_mpn("-") or "")
 

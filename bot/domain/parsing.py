@@ -39,8 +39,9 @@ MAX_TEXT = 4000
 MAX_MFR_LENGTH = 80
 
 _MPN_CHARS = r"[A-Za-z0-9\-_.,/+#()=]"
-# Single spaces inside are allowed: a quoted MPN (`"PTS645SM43SMTR92 LFS"`) or a BOM cell.
-_MPN_RE = re.compile(rf"^{_MPN_CHARS}+(?: {_MPN_CHARS}+)*$")
+# With `spaces=True` single spaces inside are allowed: a quoted MPN (`"PTS645SM43SMTR92 LFS"`).
+_MPN_RE = re.compile(rf"^{_MPN_CHARS}+$")
+_SPACED_MPN_RE = re.compile(rf"^{_MPN_CHARS}+(?: {_MPN_CHARS}+)*$")
 # A token: a run of non-space characters and "quoted" stretches (straight or curly quotes).
 _TOKEN_RE = re.compile(r'(?:"[^"\n]*"|“[^”\n]*”|[^\s"“”])+|["“”]')
 # A part separator: `;`, a newline, or a comma before white space or the end (a comma
@@ -85,13 +86,14 @@ def _parse_quantity(token: str) -> int | str | None:
     return int(value)
 
 
-def check_mpn(token: str) -> str | None:
-    """What is wrong with `token` as a part number, or None."""
+def check_mpn(token: str, *, spaces: bool = False) -> str | None:
+    """What is wrong with `token` as a part number, or None. `spaces`: single spaces inside
+    are allowed (a quoted MPN; the whole cell of a BOM)."""
     if "*" in token or "?" in token:
         return f"`{_clip(token)}` has a wildcard; partbot looks up exact part numbers only"
     if len(token) > MAX_MPN_LENGTH:
         return f"`{_clip(token)}` is longer than {MAX_MPN_LENGTH} characters"
-    if not _MPN_RE.match(token):
+    if not (_SPACED_MPN_RE if spaces else _MPN_RE).match(token):
         return f"`{_clip(token)}` has characters a part number cannot contain"
     if not re.search(r"[A-Za-z0-9]", token):
         return f"`{_clip(token)}` is not a part number"
@@ -197,7 +199,7 @@ def _take_options(tokens: list[str], *, strict: bool = True) -> tuple[list[str],
 def _parse_item(chunk: str) -> LineItem | Invalid:
     tokens = _tokens(chunk)
     mpn, rest = _unquote(tokens[0]), tokens[1:]
-    problem = check_mpn(mpn)
+    problem = check_mpn(mpn, spaces=mpn != tokens[0])
     if problem:
         return Invalid(problem)
     if len(rest) == 2 and rest[0].lower() in ("x", "qty", "×"):
