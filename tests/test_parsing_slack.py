@@ -224,6 +224,12 @@ def test_mfr_option(text: str, mfr: str) -> None:
     assert result.items[0].mpn == "LM358"
 
 
+def test_mfr_in_a_sentence() -> None:
+    result = parse_mention('<@U1> what would 500 pcs of LM358DR cost --mfr "Texas Instruments"?')
+    assert isinstance(result, Lookup) and result.options.mfr == "Texas Instruments"
+    assert items(result) == [("LM358DR", 500)]
+
+
 @pytest.mark.parametrize(
     ("text", "needle"), [("LM358 --mfr", "needs a manufacturer"), ('LM358 --mfr ""', "needs a manufacturer")]
 )

@@ -110,10 +110,10 @@ def _tokens(text: str) -> list[str]:
 
 
 def _unquote(token: str) -> str:
-    """`"A B"` → `A B` (inner white space collapsed); other tokens unchanged."""
-    if len(token) >= 2 and (token[0], token[-1]) in (('"', '"'), ("“", "”")):
-        return " ".join(token[1:-1].split())
-    return token
+    """`"A B"` → `A B` (inner white space collapsed, a sentence's `?!.` after it dropped);
+    other tokens unchanged."""
+    m = re.fullmatch(r'"([^"]*)"[?!.]*|“([^”]*)”[?!.]*', token)
+    return " ".join((m.group(1) if m.group(1) is not None else m.group(2)).split()) if m else token
 
 
 def _option_value(name: str, value: str, opts: Options) -> Options | Invalid:
@@ -315,8 +315,8 @@ def _grammar_shaped(text: str, *, command: bool) -> bool:
 
 
 def _english(text: str, hint: str) -> Command:
-    taken = _take_options(text.split(), strict=False)
-    words, options = taken if not isinstance(taken, Invalid) else (text.split(), Options())
+    taken = _take_options(_tokens(text), strict=False)
+    words, options = taken if not isinstance(taken, Invalid) else (_tokens(text), Options())
     return read_english(
         " ".join(words),
         options,
