@@ -176,6 +176,14 @@ def test_a_stub_that_is_a_picture_reads_the_text_instead(bot: BotServer, fake_sl
     assert "NE555DR" in post.args["text"] and fake_slack.file_fetches == 0
 
 
+def test_a_stub_files_info_cannot_resolve_is_said_privately(bot: BotServer, fake_slack: FakeSlack) -> None:
+    event = mention("price this", ts="1700000850.000100")
+    event["files"] = [stub("FGONE")]
+    bot.event(event, event_id="EvConnectGone2")
+    call = ephemeral(fake_slack)
+    assert "could not open the file" in call.args["text"] and call.args["thread_ts"] == "1700000850.000100"
+
+
 def test_a_stub_files_info_cannot_resolve_reads_the_text(bot: BotServer, fake_slack: FakeSlack) -> None:
     event = mention("NE555DR x10", ts="1700000800.000100")
     event["files"] = [stub("FGONE")]

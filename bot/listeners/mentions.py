@@ -105,8 +105,15 @@ def answer_files(deps: Deps, where: Thread, files: list[dict[str, Any]], text: s
     if sheets:
         tell_asker(deps, where, unreadable_spreadsheet(sheets[0]))
         return
-    log.info("mention with a file that is not a BOM; reading its text instead")
-    answer_mention(deps, where, parse_mention(text))
+    parsed = parse_mention(text)
+    if not isinstance(parsed, Lookup) and any(is_stub(f) for f in files):
+        parsed = Invalid(
+            "I could not open the file shared with that message (Slack's files.info did not give it to me)",
+            "Share the BOM again, or upload it in a channel the app is in.",
+        )
+    else:
+        log.info("mention with a file that is not a BOM; reading its text instead")
+    answer_mention(deps, where, parsed)
 
 
 def asker(settings: Settings, event: dict[str, Any]) -> tuple[str, bool] | None:
