@@ -42,6 +42,8 @@ class Settings:
     user_daily_parts: int = 25
     team_monthly_parts: int = 1000
     admins: frozenset[str] = frozenset()
+    allowed_bots: frozenset[str] = frozenset()
+    """Other apps' bot IDs (B…) or app IDs (A…) whose mentions are answered, billed as themselves."""
     offline: bool = False
     slack_file_hosts: tuple[str, ...] = ("files.slack.com",)
     worker_process: bool = True
@@ -121,6 +123,12 @@ class Settings:
         bad_admins = sorted(a for a in admins if not re.fullmatch(r"[UW][A-Z0-9]{2,}", a))
         if bad_admins:
             problems.append(f"PARTBOT_ADMINS must be Slack user IDs like U012ABC (not {', '.join(bad_admins)[:60]})")
+        allowed_bots = frozenset(b for b in re.split(r"[\s,]+", text("PARTBOT_ALLOWED_BOTS") or "") if b)
+        bad_bots = sorted(b for b in allowed_bots if not re.fullmatch(r"[AB][A-Z0-9]{2,}", b))
+        if bad_bots:
+            problems.append(
+                f"PARTBOT_ALLOWED_BOTS must be bot IDs (B012ABC) or app IDs (A012ABC) (not {', '.join(bad_bots)[:60]})"
+            )
         redis_url = text("REDIS_URL")
         if redis_url and urlparse(redis_url).scheme not in ("redis", "rediss", "unix"):
             problems.append("REDIS_URL must be a redis://, rediss:// or unix:// URL")
@@ -141,6 +149,7 @@ class Settings:
             user_daily_parts=integer("PARTBOT_USER_DAILY_PARTS", 25, 0, 1_000_000),
             team_monthly_parts=integer("PARTBOT_TEAM_MONTHLY_PARTS", 1000, 0, 100_000_000),
             admins=admins,
+            allowed_bots=allowed_bots,
             offline=flag("PARTBOT_OFFLINE", False),
             slack_file_hosts=hosts,
             worker_process=flag("PARTBOT_WORKER_PROCESS", True),

@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 import httpx
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.domain.bom import MAX_BOM_BYTES, BomError, bom_rows_csv, read_bom
 from bot.domain.commands import Lookup
@@ -24,9 +25,22 @@ BOM_FILETYPES = {"csv", "tsv"}
 PROGRESS_EVERY = 1.0
 
 
+def resolve_file(client: WebClient, file: dict[str, Any]) -> dict[str, Any]:
+    """The real file object for a Slack Connect stub (`file_access: check_file_info`, no
+    name, type or URLs), from `files.info`; any other file as it is."""
+    stub = file.get("file_access") == "check_file_info" or not (file.get("url_private_download") or file.get("url_private"))
+    if not stub or not file.get("id"):
+        return file
+    try:
+        info = client.files_info(file=str(file["id"])).get("file")
+    except SlackApiError as exc:
+        log.warning("files.info for a shared file failed: %s", exc.response.get("error"))
+        return file
+    return info if isinstance(info, dict) else file
+
+
 def _download(deps: Deps, client: WebClient, file: dict[str, Any]) -> bytes | BomError:
-    if not file.get("url_private_download") and file.get("id"):
-        file = client.files_info(file=file["id"]).get("file") or file
+    file = resolve_file(client, file)
     url = str(file.get("url_private_download") or file.get("url_private") or "")
     host = urlparse(url).hostname or ""
     scheme = urlparse(url).scheme
