@@ -26,6 +26,7 @@ from slack_bolt.adapter.socket_mode.internals import run_bolt_app
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.app import build_app, build_core
+from bot.domain.workspace import Workspace
 from bot.settings import Settings
 from bot.web import make_wsgi
 from bot.work import Job, ThreadRunner
@@ -77,6 +78,14 @@ class Reply:
     body: str
 
 
+def workspace_of(case: dict[str, Any]) -> str:
+    envelope = (case.get("replay") or {}).get("socket_envelope")
+    payload = case.get("json") or case.get("interactive_payload") or (envelope or {}).get("payload")
+    if payload is None:
+        payload = dict(parse_qsl(case.get("form", ""), keep_blank_values=True))
+    return Workspace.of(payload).key
+
+
 @dataclass
 class Replayer:
     """The bot (HTTP and Socket Mode) against one fake Slack, and what earlier payloads left."""
@@ -86,7 +95,8 @@ class Replayer:
     socket_app: App
     http: httpx.Client
     runners: list[CountingRunner]
-    share_value: str = ""
+    share_values: dict[str, str] = field(default_factory=dict)
+    """A private answer's Share value, per workspace: kept answers are filed per workspace."""
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     @property
@@ -112,7 +122,7 @@ class Replayer:
         if value == "$RESPONSE_URL":
             return self.slack.response_url(case["id"])
         if value == "$SHARE_VALUE":
-            return self.share_value
+            return self.share_values.get(workspace_of(case), "")
         if isinstance(value, str) and value.startswith("$FILE_BASE"):
             return self.slack.base_url + value[len("$FILE_BASE") :]
         return value
@@ -291,7 +301,7 @@ def replay(r: Replayer, case: dict[str, Any]) -> None:
         msg = check_response_url(r.slack, since, expect["response_url"])
         buttons = [e for b in msg.get("blocks", []) if b.get("type") == "actions" for e in b["elements"]]
         if buttons:
-            r.share_value = buttons[0]["value"]
+            r.share_values[workspace_of(case)] = buttons[0]["value"]
     if expect.get("share"):
         shared = check_response_url(r.slack, since, {"response_type": "in_channel", "has_blocks": True})
         assert "Shared by <@W111>" in json.dumps(shared["blocks"])

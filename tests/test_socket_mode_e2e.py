@@ -356,7 +356,9 @@ def test_realworld_bare_mention_envelope_gets_help_in_its_thread(
     envelope = copy.deepcopy(case["replay"]["socket_envelope"])
     socket_mode.send(envelope)
     assert socket_mode.wait_ack(envelope["envelope_id"], WAIT).payload is None
-    post = fake_slack.wait_for("chat.postMessage", timeout=WAIT)[0]
+    # Help for a mention goes to the asker only, in the thread.
+    post = fake_slack.wait_for("chat.postEphemeral", timeout=WAIT)[0]
+    assert post.args["user"] == envelope["payload"]["event"]["user"]
     for key, value in case["expect"]["post"].items():
         assert post.args[key] == value
     valid_message(post.args)

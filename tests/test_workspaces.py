@@ -18,6 +18,7 @@ def test_workspace_keys() -> None:
     assert Workspace.of({"team_id": "T1", "enterprise_id": "E1"}) == Workspace("T1", "E1"), "a slash command or event"
     assert Workspace.of({"team_id": "T1", "enterprise_id": None}) == Workspace("T1")
     assert Workspace.of({"team": {"id": "T1"}, "enterprise": {"id": "E1"}}) == Workspace("T1", "E1"), "an interaction"
+    assert Workspace.of({"team": {"id": "T1", "enterprise_id": "E1"}}) == Workspace("T1", "E1"), "a block action in an org"
     assert Workspace.of({"team": None, "enterprise": {"id": "E1"}, "user": {"id": "U1", "team_id": "T2"}}) == Workspace(
         "T2", "E1"
     )

@@ -26,11 +26,14 @@ class Workspace:
     @classmethod
     def of(cls, payload: Mapping[str, Any]) -> Workspace:
         """From a slash command (`team_id`, `enterprise_id`), an event envelope (the same)
-        or an interaction (`team.id`, `enterprise.id`; `user.team_id` when an org-wide
-        install's interaction has no team)."""
+        or an interaction (`team.id`, `enterprise.id` or `team.enterprise_id`; `user.team_id`
+        when an org-wide install's interaction has no team)."""
         user = payload.get("user")
         user_team = user.get("team_id") if isinstance(user, Mapping) else None
-        return cls(_id(payload, "team") or (str(user_team) if user_team else None), _id(payload, "enterprise"))
+        team = payload.get("team")
+        team_org = team.get("enterprise_id") if isinstance(team, Mapping) else None
+        enterprise = _id(payload, "enterprise") or (str(team_org) if team_org else None)
+        return cls(_id(payload, "team") or (str(user_team) if user_team else None), enterprise)
 
 
 def _id(payload: Mapping[str, Any], name: str) -> str | None:
