@@ -138,7 +138,9 @@ _PLACEHOLDERS = {
 
 
 def is_placeholder(cell: str) -> bool:
-    return cell.strip().lower() in _PLACEHOLDERS
+    """`N/A`, `-`, `TBD` …, or a note in brackets (LCSC's `-(The data has been deleted.)`)."""
+    text = cell.strip().lower()
+    return text in _PLACEHOLDERS or bool(re.fullmatch(r"-?\((?:[^()]*\s[^()]*)\)", text))
 
 
 _DESIGNATOR = re.compile(r"[A-Z]{1,3}\d{1,3}(?:\s*[,;]\s*[A-Z]{1,3}\d{1,3})*[,;]?")
