@@ -44,6 +44,7 @@ class Settings:
     admins: frozenset[str] = frozenset()
     offline: bool = False
     slack_file_hosts: tuple[str, ...] = ("files.slack.com",)
+    bom_download_seconds: int = 30
     worker_process: bool = True
 
     @property
@@ -142,6 +143,7 @@ class Settings:
             admins=admins,
             offline=flag("PARTBOT_OFFLINE", False),
             slack_file_hosts=hosts,
+            bom_download_seconds=integer("PARTBOT_BOM_DOWNLOAD_SECONDS", 30, 1, 600),
             worker_process=flag("PARTBOT_WORKER_PROCESS", True),
         )
         if mode:

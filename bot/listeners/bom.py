@@ -1,7 +1,8 @@
-"""A CSV/TSV BOM shared with a mention: download, price in batches, answer in the thread."""
+"""A CSV, TSV or XLSX BOM shared with a mention: download, price in batches, answer in the thread."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
@@ -10,17 +11,30 @@ from urllib.parse import urlparse
 import httpx
 from slack_sdk import WebClient
 
-from bot.domain.bom import MAX_BOM_BYTES, BomError, bom_rows_csv, read_bom
+from bot.domain.bom import MAX_BOM_BYTES, Bom, BomError, BomLine, bom_rows_csv, read_bom
 from bot.domain.commands import Lookup
+from bot.domain.models import Options
 from bot.domain.outcomes import Answer
-from bot.domain.parsing import parse_options, strip_mentions
+from bot.domain.parsing import MAX_QUANTITY, parse_options, strip_mentions
 from bot.domain.priced import price_rows, totals
 from bot.listeners.common import Deps, log
 from bot.messages.blocks import Message
-from bot.messages.bom import render_bom_error, render_bom_progress, render_bom_summary, render_outcome_problem
+from bot.messages.bom import (
+    render_bom_error,
+    render_bom_progress,
+    render_bom_summary,
+    render_nothing_read,
+    render_outcome_problem,
+)
 
-BOM_FILETYPES = {"csv", "tsv"}
+BOM_FILETYPES = {"csv", "tsv", "xlsx"}
 PROGRESS_EVERY = 1.0
+
+
+def is_bom_file(file: dict[str, Any]) -> bool:
+    return (file.get("filetype") or "").lower() in BOM_FILETYPES or str(file.get("name", "")).lower().endswith(
+        (".csv", ".tsv", ".xlsx")
+    )
 
 
 def _download(deps: Deps, client: WebClient, file: dict[str, Any]) -> bytes | BomError:
@@ -37,11 +51,21 @@ def _download(deps: Deps, client: WebClient, file: dict[str, Any]) -> bytes | Bo
         return BomError(
             f"that file is {int(file['size']) / 1_048_576:.1f} MB; partbot reads BOMs up to {MAX_BOM_BYTES // 1_048_576} MB"
         )
-    headers = {"Authorization": f"Bearer {deps.settings.slack_bot_token}"}
+    return _fetch(url, deps.settings.slack_bot_token or "", float(deps.settings.bom_download_seconds))
+
+
+def _fetch(url: str, token: str, deadline: float) -> bytes | BomError:
+    """The file's bytes within `deadline` seconds overall: every read waits at most that
+    long, and the download stops once the deadline has passed, so a host trickling bytes
+    holds a job for at most twice the deadline."""
+    headers = {"Authorization": f"Bearer {token}"}
     chunks: list[bytes] = []
     size = 0
+    started = time.monotonic()
+    too_slow = BomError(f"Slack's file host took longer than {deadline:g} s to send that file; please share it again")
+    timeout = httpx.Timeout(min(20.0, deadline), connect=min(5.0, deadline))
     try:
-        with httpx.Client(timeout=20, follow_redirects=False) as http, http.stream("GET", url, headers=headers) as resp:
+        with httpx.Client(timeout=timeout, follow_redirects=False) as http, http.stream("GET", url, headers=headers) as resp:
             if resp.status_code != 200:
                 log.warning("BOM download answered HTTP %s", resp.status_code)
                 return BomError("I could not download that file (does the app have the files:read scope?)")
@@ -49,11 +73,35 @@ def _download(deps: Deps, client: WebClient, file: dict[str, Any]) -> bytes | Bo
                 size += len(chunk)
                 if size > MAX_BOM_BYTES:
                     return BomError(f"that file is over {MAX_BOM_BYTES // 1_048_576} MB; partbot reads BOMs up to that size")
+                if time.monotonic() - started > deadline:
+                    return too_slow
                 chunks.append(chunk)
+    except httpx.TimeoutException:
+        log.warning("BOM download passed its %g s deadline", deadline)
+        return too_slow
     except httpx.HTTPError as exc:
         log.warning("BOM download failed: %s", type(exc).__name__)
         return BomError("I could not download that file from Slack; please share it again")
+    if time.monotonic() - started > deadline:
+        return too_slow
     return b"".join(chunks)
+
+
+def for_boards(bom: Bom, boards: int) -> Bom:
+    """Every line's quantity times the board count; a line that would pass the quantity limit is reported."""
+    if boards == 1:
+        return bom
+    lines: list[BomLine] = []
+    problems = list(bom.problems)
+    for line in bom.lines:
+        qty = line.item.quantity * boards
+        if qty > MAX_QUANTITY:
+            problems.append(
+                f"line {line.row} ({line.item.mpn[:40]}): {line.item.quantity:,} × {boards:,} boards is more than {MAX_QUANTITY:,}"
+            )
+            continue
+        lines.append(dataclasses.replace(line, item=dataclasses.replace(line.item, quantity=qty)))
+    return dataclasses.replace(bom, lines=tuple(lines), problems=tuple(problems), boards=boards)
 
 
 def price_bom(deps: Deps, team: str, user: str, channel: str, thread_ts: str, file: dict[str, Any], text: str) -> None:
@@ -86,18 +134,15 @@ def _price(
     name: str,
 ) -> None:
     data = _download(deps, client, file)
-    bom = read_bom(data) if isinstance(data, bytes) else data
-    if isinstance(bom, BomError):
-        show(render_bom_error(name, bom.message))
+    read = read_bom(data) if isinstance(data, bytes) else data
+    if isinstance(read, BomError):
+        show(render_bom_error(name, read.message))
         return
+    options: Options = parse_options(strip_mentions(text))
+    bom = for_boards(read, options.boards)
     if not bom.lines:
-        show(
-            render_bom_error(
-                name, "no line of it could be read: " + "; ".join(bom.problems[:5]) if bom.problems else "it has no part numbers"
-            )
-        )
+        show(render_bom_error(name, render_nothing_read(bom)))
         return
-    options = parse_options(strip_mentions(text))
     last = [0.0]
 
     def progress(done: int, total: int) -> None:

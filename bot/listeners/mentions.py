@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.domain.commands import Command, Lookup, Usage
 from bot.domain.parsing import parse_mention
-from bot.listeners.bom import BOM_FILETYPES, price_bom
+from bot.listeners.bom import is_bom_file, price_bom
 from bot.listeners.common import Deps, answer_lookup, log, quick_reply
 from bot.messages.blocks import Message
 from bot.messages.replies import render_error
@@ -42,16 +42,12 @@ def register(app: App, deps: Deps) -> None:
         channel = event.get("channel") or ""
         thread_ts = event.get("thread_ts") or event.get("ts") or ""
         text = event.get("text") or ""
-        files = [
-            f
-            for f in event.get("files") or ()
-            if (f.get("filetype") or "").lower() in BOM_FILETYPES or str(f.get("name", "")).lower().endswith((".csv", ".tsv"))
-        ]
+        files = [f for f in event.get("files") or () if is_bom_file(f)]
         if len(files) > 1:
             log.info("a mention shared %d BOM files; pricing the first", len(files))
         if files:
             deps.submit(price_bom, team, user, channel, thread_ts, files[0], text, on_error=mention_failed)
             return
         if event.get("files"):
-            log.info("mention with a file that is not a CSV/TSV; reading its text instead")
+            log.info("mention with a file that is not a CSV/TSV/XLSX; reading its text instead")
         deps.submit(answer_mention, team, user, channel, thread_ts, parse_mention(text), on_error=mention_failed)

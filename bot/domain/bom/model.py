@@ -30,6 +30,8 @@ class Bom:
     mfr_column: str | None = None
     sheet: str | None = None
     """The worksheet read, for an XLSX file."""
+    boards: int = 1
+    """Every line's quantity is already multiplied by this board count (`x50 boards`)."""
 
 
 @dataclass(frozen=True)
