@@ -49,12 +49,14 @@ EXPECT: dict[str, Read | Refused] = {
         has=((3, "GRM188R61C225KE15D", 14), (21, "1868076", 2), (41, "LM5109BSD/NOPB", 1), (44, "ABM3B-8.000MHZ-10-1-U-T", 1)),
     ),
     # Altium Excel template: 'Not Fitted' lines (quantity 0) are do-not-populate.
+    # U4's part-number cell is the manufacturer's name (a SIM supplied by SODAQ): reported.
     "altium_sodaq_air_bill_of_materials.xlsx": Read(
-        61,
-        131,
+        60,
+        130,
         "Manufacturer Part Number 1",
         "Quantity",
         dnp=22,
+        problems=1,
         has=((8, "NN02-220", 1), (16, "MC0402X104K160CT", 17), (34, "DFE252012F-2R2M=P2", 1), (41, "TSM2314CX RFG", 2)),
         mfr=((8, "Fractus"),),
     ),

@@ -200,4 +200,6 @@ def _read_line(row: Sequence[str], c: Columns, decimal_comma: bool) -> LineItem 
     if isinstance(qty, str):
         return f" ({mpn[:40]}): {qty}"
     mfr = " ".join(_cell(row, c.mfr).split())[:100]
+    if mfr and mpn.casefold() == mfr.casefold():
+        return f": `{mpn[:40]}` is the manufacturer's name, not a part number; not looked up"
     return LineItem(mpn, qty, None if col.is_placeholder(mfr) else mfr)
