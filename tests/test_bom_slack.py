@@ -130,3 +130,11 @@ def test_a_slow_file_host_meets_the_download_deadline(
     message = summary(fake_slack)
     assert "took longer than 1 s" in message["text"]
     assert fake_nexar.requests == []
+
+
+def test_a_bom_named_like_a_channel_ping_pings_nobody(bot: BotServer, fake_slack: FakeSlack) -> None:
+    share(bot, fake_slack, "<!channel> <https://evil.example|Q3 budget>.csv", b"Designator,Value\nR1,10k\n")
+    fake_slack.wait_for("chat.update")
+    for call in fake_slack.calls_to("chat.postMessage") + fake_slack.calls_to("chat.update"):
+        assert "<!channel>" not in call.args["text"] and "<https://evil" not in call.args["text"]
+    assert "&lt;!channel&gt;" in summary(fake_slack)["text"]

@@ -28,13 +28,13 @@ from bot.messages.replies import render_failed, render_over_quota
 
 def render_bom_progress(name: str, done: int, total: int) -> Message:
     text = f"Reading {name}…" if total <= 0 else f"Pricing {name}: {done:,} of {total:,} distinct parts looked up…"
-    return Message(text, [section(f":hourglass_flowing_sand: {escape(clip(text, 500))}")])
+    return Message(escape(text), [section(f":hourglass_flowing_sand: {escape(clip(text, 500))}")])
 
 
 def render_bom_error(name: str, problem: str) -> Message:
     text = f"I could not price {name}: {problem}."
     return Message(
-        clip(text, MAX_TEXT),
+        clip(escape(text), MAX_TEXT),
         [
             section(f":warning: I could not price *{escape(clip(name, 100))}*: {escape(clip(problem, 2000))}."),
             context("Nothing was looked up and nothing was billed."),
@@ -50,7 +50,7 @@ def render_outcome_problem(outcome: OverQuota | Failed, name: str) -> Message:
         f"*{escape(clip(name, 100))}* needs {plural(outcome.refusal.needed, 'matched part')} that are not cached; "
         f"{plural(outcome.fits, 'line')} of {len(outcome.items):,} would fit in what is left."
     )
-    return Message(f"{name}: {msg.text} {outcome.fits} of {len(outcome.items)} lines would fit.", [lead, *msg.blocks])
+    return Message(f"{escape(name)}: {msg.text} {outcome.fits} of {len(outcome.items)} lines would fit.", [lead, *msg.blocks])
 
 
 def render_bom_summary(answer: Answer, bom: Bom, name: str) -> Message:
@@ -115,7 +115,7 @@ def render_bom_summary(answer: Answer, bom: Bom, name: str) -> Message:
         f"{len(not_found)} not found, {len(short)} short of stock, {len(lifecycle)} NRND/EOL/obsolete, "
         f"{len(bom.problems)} unreadable."
     ) + skipped_text(bom)
-    return Message(clip(("[sample data] " if answer.sample else "") + text, MAX_TEXT), limit_blocks(blocks, 1))
+    return Message(clip(("[sample data] " if answer.sample else "") + escape(text), MAX_TEXT), limit_blocks(blocks, 1))
 
 
 def skipped_text(bom: Bom) -> str:
