@@ -472,8 +472,9 @@ def test_a_ragged_tsv_the_sniffer_gives_up_on() -> None:
     assert lines(bom(text)) == [(2, "RC0603FR-0710KL", 1), (3, "CL10C180JB8NNNC", 2), (4, "ESP-01S", 1)]
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-16-le"])
 def test_utf16_files_as_easyeda_writes_them(encoding: str) -> None:
+    """With a byte-order mark (EasyEDA), or without one (utf-16-le here)."""
     text = 'ID\tName\tQuantity\tManufacturer Part\n"1"\t"100nF"\t"1"\t"CC0603KRX7R9BB104"\n"2"\t"120Ω"\t"1"\t"0603WAF1200T5E"\n'
     data = text.encode(encoding)
     if encoding == "utf-16-be":

@@ -18,6 +18,12 @@ def decode(data: bytes) -> str | BomError:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             return BomError("that file says it is UTF-16 but is not; save the BOM as CSV (UTF-8)")
+    bare = _bare_utf16(data)
+    if bare:
+        try:
+            return data.decode(bare)
+        except UnicodeDecodeError:
+            pass
     if b"\x00" in data[:8192]:
         return BomError("that file looks binary (it has NUL bytes); share the BOM as a CSV, TSV or XLSX file")
     for encoding in ("utf-8-sig", "cp1252"):
@@ -30,6 +36,19 @@ def decode(data: bytes) -> str | BomError:
             return BomError("that file looks binary; share the BOM as a CSV, TSV or XLSX file")
         return text
     return BomError("that file is not readable text; save the BOM as CSV (UTF-8)")
+
+
+def _bare_utf16(data: bytes) -> str | None:
+    """UTF-16 without a byte-order mark: ASCII text with a NUL beside nearly every byte."""
+    head = data[: min(2048, len(data) // 2 * 2)]
+    pairs = len(head) // 2
+    if pairs < 4:
+        return None
+    if head[1::2].count(0) >= pairs * 0.9 and head[0::2].count(0) == 0:
+        return "utf-16-le"
+    if head[0::2].count(0) >= pairs * 0.9 and head[1::2].count(0) == 0:
+        return "utf-16-be"
+    return None
 
 
 def delimiter(text: str) -> str:
