@@ -538,7 +538,7 @@ def test_xlsx_without_any_bom_sheet_names_the_columns_of_the_first() -> None:
         ("Costing", [["Description", "Digi-key Part Number", "Qty/board"], ["Op amp", "296-1391-5-ND", 2]]), ("Notes", [["x"]])
     )
     message = error(data)
-    assert "`Digi-key Part Number` (distributor order codes)" in message and "sheet 'Costing'" in message
+    assert "`Digi-key Part Number` (a distributor's column)" in message and "sheet 'Costing'" in message
 
 
 def test_xlsx_a_formula_quantity_saved_without_its_value_is_reported() -> None:

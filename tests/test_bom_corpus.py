@@ -86,7 +86,7 @@ EXPECT: dict[str, Read | Refused] = {
         has=((2, "RPI-029", 2), (12, "PTS645SM43SMTR92 LFS", 10), (20, "RC0805JR-0747RL", 10)),
     ),
     "digikey_pn_only_6cy7amp.csv": Refused(("`Quan`", "`P/N`", "distributor order codes", "`Ref`")),
-    "digikey_pn_only_light_monitor_bom.xlsx": Refused(("`Digi-key Part Number`", "distributor order codes", "`Qty/board`")),
+    "digikey_pn_only_light_monitor_bom.xlsx": Refused(("`Digi-key Part Number` (a distributor's column)", "`Qty/board`")),
     "digikey_pn_only_signpost_debug_backplane.csv": Refused(("`Part List`", "`Digikey Part Number`", "`QTY`")),
     "digikey_retropad.csv": Read(
         4, 12, "Manufacturer Part Number", "Quantity", has=((3, "B3F-1000", 8), (5, "RR1220P-331-D", 2))

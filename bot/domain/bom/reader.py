@@ -138,7 +138,7 @@ def _refusal(rows: Sequence[Sequence[str]]) -> BomError:
         if kind:
             shown += f" ({col.judge_column([_cell(r, j) for r in body], kind).why})"
         elif re.search(r"digi-?key|mouser|lcsc|supplier|vendor|farnell|newark", name, re.IGNORECASE):
-            shown += " (distributor order codes)"
+            shown += " (a distributor's column)"
         seen.append(shown)
     more = f" and {len(seen) - 15} more" if len(seen) > 15 else ""
     return BomError(f"none of its columns holds manufacturer part numbers. Columns seen: {', '.join(seen[:15])}{more}. {advice}")
