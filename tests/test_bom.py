@@ -8,9 +8,8 @@ import zipfile
 
 import pytest
 
-from bot.domain.bom import MAX_BOM_BYTES, MAX_BOM_LINES, Bom, BomError, bom_csv, read_bom
+from bot.domain.bom import MAX_BOM_BYTES, MAX_BOM_LINES, Bom, BomError, bom_csv, for_boards, read_bom
 from bot.domain.models import LineItem
-from bot.listeners.bom import for_boards
 
 
 def bom(data: bytes | str) -> Bom:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,11 +10,11 @@ from urllib.parse import urlparse
 import httpx
 from slack_sdk import WebClient
 
-from bot.domain.bom import MAX_BOM_BYTES, Bom, BomError, BomLine, bom_rows_csv, read_bom
+from bot.domain.bom import MAX_BOM_BYTES, BomError, bom_rows_csv, for_boards, read_bom
 from bot.domain.commands import Lookup
 from bot.domain.models import Options
 from bot.domain.outcomes import Answer
-from bot.domain.parsing import MAX_QUANTITY, parse_options, strip_mentions
+from bot.domain.parsing import parse_options, strip_mentions
 from bot.domain.priced import price_rows, totals
 from bot.listeners.common import Deps, log
 from bot.messages.blocks import Message
@@ -85,23 +84,6 @@ def _fetch(url: str, token: str, deadline: float) -> bytes | BomError:
     if time.monotonic() - started > deadline:
         return too_slow
     return b"".join(chunks)
-
-
-def for_boards(bom: Bom, boards: int) -> Bom:
-    """Every line's quantity times the board count; a line that would pass the quantity limit is reported."""
-    if boards == 1:
-        return bom
-    lines: list[BomLine] = []
-    problems = list(bom.problems)
-    for line in bom.lines:
-        qty = line.item.quantity * boards
-        if qty > MAX_QUANTITY:
-            problems.append(
-                f"line {line.row} ({line.item.mpn[:40]}): {line.item.quantity:,} × {boards:,} boards is more than {MAX_QUANTITY:,}"
-            )
-            continue
-        lines.append(dataclasses.replace(line, item=dataclasses.replace(line.item, quantity=qty)))
-    return dataclasses.replace(bom, lines=tuple(lines), problems=tuple(problems), boards=boards)
 
 
 def price_bom(deps: Deps, team: str, user: str, channel: str, thread_ts: str, file: dict[str, Any], text: str) -> None:

@@ -4,6 +4,7 @@ Pure: bytes in, lines and problems out."""
 
 from __future__ import annotations
 
+from bot.domain.bom.boards import for_boards
 from bot.domain.bom.model import MAX_BOM_BYTES, MAX_BOM_LINES, Bom, BomError, BomLine
 from bot.domain.bom.reader import find_columns, read_rows
 from bot.domain.bom.text import decode, delimiter, text_rows
@@ -19,6 +20,7 @@ __all__ = [
     "BomLine",
     "bom_csv",
     "bom_rows_csv",
+    "for_boards",
     "read_bom",
 ]
 
