@@ -31,7 +31,7 @@ def check_zip(data: bytes) -> BomError | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except Exception:  # BadZipFile, and whatever else a damaged directory raises (EOFError, NotImplementedError …)
         return BomError("that file is not a readable XLSX workbook (the zip archive is damaged)")
     if len(entries) > MAX_ZIP_ENTRIES:
         return BomError(f"that workbook holds {len(entries):,} parts; partbot reads workbooks of up to {MAX_ZIP_ENTRIES:,}")
