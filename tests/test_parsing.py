@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.bom import Bom, BomError, read_bom
+from bot.domain.bom.reader import mpn_problem
 from bot.domain.codes import COUNTRIES, CURRENCIES
 from bot.domain.commands import Help, Invalid, Lookup, Usage
 from bot.domain.models import LineItem, Options
@@ -585,7 +586,7 @@ def test_read_bom_never_raises(data: bytes) -> None:
     assert isinstance(result, (Bom, BomError))
     if isinstance(result, Bom):
         for line in result.lines:
-            assert check_mpn(line.item.mpn) is None
+            assert mpn_problem(line.item.mpn) is None
             assert 1 <= line.item.quantity <= MAX_QUANTITY
 
 

@@ -850,7 +850,7 @@ def test_render_bom_summary_with_hundreds_of_problems_and_lines() -> None:
 def test_bom_progress_error_and_quota_problem_messages() -> None:
     progress = render_bom_progress("<b>.csv", 3, 40).to_dict()
     valid(progress)
-    assert progress["text"] == "Pricing <b>.csv: 3 of 40 distinct parts looked up…"
+    assert progress["text"] == "Pricing &lt;b&gt;.csv: 3 of 40 distinct parts looked up…", "the text fallback is mrkdwn too"
     assert "&lt;b&gt;.csv" in dump(progress)
     assert render_bom_progress("bom.csv", 0, 0).text == "Reading bom.csv…"
     err = render_bom_error("bom.csv", "that file is empty").to_dict()

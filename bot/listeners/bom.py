@@ -1,4 +1,4 @@
-"""A CSV/TSV BOM shared with a mention: download, price in batches, answer in the thread."""
+"""A CSV, TSV or XLSX BOM shared with a mention: download, price in batches, answer in the thread."""
 
 from __future__ import annotations
 
@@ -11,17 +11,24 @@ import httpx
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.bom import MAX_BOM_BYTES, BomError, bom_rows_csv, read_bom
+from bot.domain.bom import MAX_BOM_BYTES, BomError, bom_rows_csv, for_boards, read_bom
 from bot.domain.commands import Lookup
+from bot.domain.models import Options
 from bot.domain.outcomes import Answer
 from bot.domain.parsing import parse_options, strip_mentions
 from bot.domain.priced import price_rows, totals
 from bot.domain.recent import RecentLookup
 from bot.listeners.common import Deps, log
 from bot.messages.blocks import Message
-from bot.messages.bom import render_bom_error, render_bom_progress, render_bom_summary, render_outcome_problem
+from bot.messages.bom import (
+    render_bom_error,
+    render_bom_progress,
+    render_bom_summary,
+    render_nothing_read,
+    render_outcome_problem,
+)
 
-BOM_FILETYPES = {"csv", "tsv"}
+BOM_FILETYPES = {"csv", "tsv", "xlsx"}
 PROGRESS_EVERY = 1.0
 
 
@@ -39,6 +46,12 @@ def resolve_file(client: WebClient, file: dict[str, Any]) -> dict[str, Any]:
     return info if isinstance(info, dict) else file
 
 
+def is_bom_file(file: dict[str, Any]) -> bool:
+    return (file.get("filetype") or "").lower() in BOM_FILETYPES or str(file.get("name", "")).lower().endswith(
+        (".csv", ".tsv", ".xlsx")
+    )
+
+
 def _download(deps: Deps, client: WebClient, file: dict[str, Any]) -> bytes | BomError:
     file = resolve_file(client, file)
     url = str(file.get("url_private_download") or file.get("url_private") or "")
@@ -52,11 +65,21 @@ def _download(deps: Deps, client: WebClient, file: dict[str, Any]) -> bytes | Bo
         return BomError(
             f"that file is {int(file['size']) / 1_048_576:.1f} MB; partbot reads BOMs up to {MAX_BOM_BYTES // 1_048_576} MB"
         )
-    headers = {"Authorization": f"Bearer {deps.settings.slack_bot_token}"}
+    return _fetch(url, deps.settings.slack_bot_token or "", float(deps.settings.bom_download_seconds))
+
+
+def _fetch(url: str, token: str, deadline: float) -> bytes | BomError:
+    """The file's bytes within `deadline` seconds overall: every read waits at most that
+    long, and the download stops once the deadline has passed, so a host trickling bytes
+    holds a job for at most twice the deadline."""
+    headers = {"Authorization": f"Bearer {token}"}
     chunks: list[bytes] = []
     size = 0
+    started = time.monotonic()
+    too_slow = BomError(f"Slack's file host took longer than {deadline:g} s to send that file; please share it again")
+    timeout = httpx.Timeout(min(20.0, deadline), connect=min(5.0, deadline))
     try:
-        with httpx.Client(timeout=20, follow_redirects=False) as http, http.stream("GET", url, headers=headers) as resp:
+        with httpx.Client(timeout=timeout, follow_redirects=False) as http, http.stream("GET", url, headers=headers) as resp:
             if resp.status_code != 200:
                 log.warning("BOM download answered HTTP %s", resp.status_code)
                 return BomError("I could not download that file (does the app have the files:read scope?)")
@@ -64,10 +87,17 @@ def _download(deps: Deps, client: WebClient, file: dict[str, Any]) -> bytes | Bo
                 size += len(chunk)
                 if size > MAX_BOM_BYTES:
                     return BomError(f"that file is over {MAX_BOM_BYTES // 1_048_576} MB; partbot reads BOMs up to that size")
+                if time.monotonic() - started > deadline:
+                    return too_slow
                 chunks.append(chunk)
+    except httpx.TimeoutException:
+        log.warning("BOM download passed its %g s deadline", deadline)
+        return too_slow
     except httpx.HTTPError as exc:
         log.warning("BOM download failed: %s", type(exc).__name__)
         return BomError("I could not download that file from Slack; please share it again")
+    if time.monotonic() - started > deadline:
+        return too_slow
     return b"".join(chunks)
 
 
@@ -101,18 +131,15 @@ def _price(
     name: str,
 ) -> None:
     data = _download(deps, client, file)
-    bom = read_bom(data) if isinstance(data, bytes) else data
-    if isinstance(bom, BomError):
-        show(render_bom_error(name, bom.message))
+    read = read_bom(data) if isinstance(data, bytes) else data
+    if isinstance(read, BomError):
+        show(render_bom_error(name, read.message))
         return
+    options: Options = parse_options(strip_mentions(text))
+    bom = for_boards(read, options.boards)
     if not bom.lines:
-        show(
-            render_bom_error(
-                name, "no line of it could be read: " + "; ".join(bom.problems[:5]) if bom.problems else "it has no part numbers"
-            )
-        )
+        show(render_bom_error(name, render_nothing_read(bom)))
         return
-    options = parse_options(strip_mentions(text))
     last = [0.0]
 
     def progress(done: int, total: int) -> None:

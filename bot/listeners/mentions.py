@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.domain.commands import Command, Invalid, Lookup
 from bot.domain.parsing import parse_mention
 from bot.domain.workspace import Workspace
-from bot.listeners.bom import BOM_FILETYPES, price_bom, resolve_file
+from bot.listeners.bom import BOM_FILETYPES, is_bom_file, price_bom, resolve_file
 from bot.listeners.common import Deps, answer_lookup, log, quick_reply
 from bot.messages.blocks import Message
 from bot.messages.replies import render_error, render_invalid
@@ -70,11 +70,6 @@ def mention_failed(deps: Deps, where: Thread, *_: object) -> None:
 def _file_type(file: dict[str, Any]) -> str:
     name = str(file.get("name") or "")
     return (file.get("filetype") or (name.rsplit(".", 1)[-1] if "." in name else "")).lower()
-
-
-def is_bom_file(file: dict[str, Any]) -> bool:
-    name = str(file.get("name") or "").lower()
-    return _file_type(file) in BOM_FILETYPES or name.rsplit(".", 1)[-1] in BOM_FILETYPES
 
 
 def is_stub(file: dict[str, Any]) -> bool:

@@ -28,13 +28,13 @@ from bot.messages.replies import render_failed, render_over_quota
 
 def render_bom_progress(name: str, done: int, total: int) -> Message:
     text = f"Reading {name}…" if total <= 0 else f"Pricing {name}: {done:,} of {total:,} distinct parts looked up…"
-    return Message(text, [section(f":hourglass_flowing_sand: {escape(clip(text, 500))}")])
+    return Message(escape(text), [section(f":hourglass_flowing_sand: {escape(clip(text, 500))}")])
 
 
 def render_bom_error(name: str, problem: str) -> Message:
     text = f"I could not price {name}: {problem}."
     return Message(
-        clip(text, MAX_TEXT),
+        clip(escape(text), MAX_TEXT),
         [
             section(f":warning: I could not price *{escape(clip(name, 100))}*: {escape(clip(problem, 2000))}."),
             context("Nothing was looked up and nothing was billed."),
@@ -50,7 +50,7 @@ def render_outcome_problem(outcome: OverQuota | Failed, name: str) -> Message:
         f"*{escape(clip(name, 100))}* needs {plural(outcome.refusal.needed, 'matched part')} that are not cached; "
         f"{plural(outcome.fits, 'line')} of {len(outcome.items):,} would fit in what is left."
     )
-    return Message(f"{name}: {msg.text} {outcome.fits} of {len(outcome.items)} lines would fit.", [lead, *msg.blocks])
+    return Message(f"{escape(name)}: {msg.text} {outcome.fits} of {len(outcome.items)} lines would fit.", [lead, *msg.blocks])
 
 
 def render_bom_summary(answer: Answer, bom: Bom, name: str) -> Message:
@@ -100,14 +100,7 @@ def render_bom_summary(answer: Answer, bom: Bom, name: str) -> Message:
         lifecycle,
         lambda r: f"`{escape(r.answer.item.mpn)}`: {escape(r.answer.result.part.lifecycle.value)}",
     )
-    read = f"Part numbers from *{escape(clip(bom.mpn_column, 60))}*"
-    if bom.qty_column:
-        read += f", quantities from *{escape(clip(bom.qty_column, 60))}*."
-    else:
-        read = ":warning: *No quantity column found* (looked for `Qty` or `Quantity`): every line is priced for 1. " + read + "."
-    if bom.skipped_blank:
-        read += f" {plural(bom.skipped_blank, 'line')} without a part number skipped."
-    blocks.append(context(read))
+    blocks.append(context(what_was_read(bom)))
     if bom.problems:
         body = "\n".join(f"• {escape(p)}" for p in bom.problems[:10])
         blocks.append(
@@ -121,5 +114,41 @@ def render_bom_summary(answer: Answer, bom: Bom, name: str) -> Message:
         f"BOM {name}: {priced} of {len(rows)} lines priced, total {total}; "
         f"{len(not_found)} not found, {len(short)} short of stock, {len(lifecycle)} NRND/EOL/obsolete, "
         f"{len(bom.problems)} unreadable."
-    )
-    return Message(clip(("[sample data] " if answer.sample else "") + text, MAX_TEXT), limit_blocks(blocks, 1))
+    ) + skipped_text(bom)
+    return Message(clip(("[sample data] " if answer.sample else "") + escape(text), MAX_TEXT), limit_blocks(blocks, 1))
+
+
+def skipped_text(bom: Bom) -> str:
+    parts = []
+    if bom.skipped_blank:
+        parts.append(f"{plural(bom.skipped_blank, 'line')} without a part number (empty, N/A, TBD …)")
+    if bom.skipped_dnp:
+        parts.append(f"{plural(bom.skipped_dnp, 'line')} marked do-not-populate")
+    return (" Skipped: " + "; ".join(parts) + ".") if parts else ""
+
+
+def what_was_read(bom: Bom) -> str:
+    """Which columns (and sheet) were read, what was skipped, and the board multiplier."""
+    read = f"Part numbers from *{escape(clip(bom.mpn_column, 60))}*"
+    if bom.sheet:
+        read = f"Sheet *{escape(clip(bom.sheet, 60))}*: " + read[0].lower() + read[1:]
+    if bom.mfr_column:
+        read += f", manufacturers from *{escape(clip(bom.mfr_column, 60))}* (each line matches only its manufacturer)"
+    if bom.qty_column:
+        read += f", quantities from *{escape(clip(bom.qty_column, 60))}*."
+    else:
+        read = ":warning: *No quantity column found* (looked for `Qty` or `Quantity`): every line is priced for 1. " + read + "."
+    if bom.boards > 1:
+        read += f" Every quantity is multiplied by *{bom.boards:,} boards*."
+    return read + escape(skipped_text(bom))
+
+
+def render_nothing_read(bom: Bom) -> str:
+    """Why a BOM with a part-number column gave no line to price."""
+    if bom.problems:
+        return (
+            "no line of it could be read: "
+            + "; ".join(bom.problems[:5])
+            + (f" (and {len(bom.problems) - 5} more)" if len(bom.problems) > 5 else "")
+        )
+    return f"its column {bom.mpn_column!r} holds no part numbers.{skipped_text(bom)}"
