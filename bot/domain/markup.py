@@ -12,10 +12,13 @@ import re
 _MENTION_RE = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 # Code first: nothing inside code is styled. A block's lines stay lines (each one a part).
 _CODE_RE = re.compile(r"```(.*?)```|`([^`\n]+)`", re.DOTALL)
-# A style marker opens after a space, a bracket or the start, closes before a space,
+# A style marker opens at the start of a word (after a space, the start, or a bracket
+# or quote that starts a word), closes before a space,
 # punctuation or the end, and holds something that does not start or end with a space,
 # so `LM*`, `NE5*` (wildcards) and `PART_1_A` (an MPN) keep their characters.
-_STYLE_RE = re.compile(r"(?<![^\s(\[{\"'*_~])([*_~])(?=\S)(.+?)(?<=\S)\1(?![^\s)\]}\"'.,;:!?*_~])")
+_STYLE_RE = re.compile(
+    r"(?:^|(?<=\s)|(?<=^[(\[{\"'])|(?<=\s[(\[{\"']))([*_~])(?=\S)(.+?)(?<=\S)\1(?![^\s)\]}\"'.,;:!?*_~])"
+)
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"))
 
 
