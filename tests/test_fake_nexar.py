@@ -27,7 +27,7 @@ from graphql import (
     validate,
 )
 
-from bot.adapters.nexar import PART_FIELDS
+from bot.adapters.nexar_queries import PART_FIELDS
 from tests.fakes.nexar import CATALOG_PATH, SUPPLY_SCHEMA, FakeNexar, load_sample_parts
 from tests.shared import _nexar_schema, nexar_schema_errors, shared_dir
 

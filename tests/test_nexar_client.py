@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from graphql import build_schema, parse, validate
 
-from bot.adapters.nexar import QUERIES, SEARCH_BATCH, SEARCH_MPN, NexarClient
+from bot.adapters.nexar import NexarClient
+from bot.adapters.nexar_queries import QUERIES, SEARCH_BATCH, SEARCH_MPN
 from bot.domain.models import LookupKey
 from bot.ports import PartLimitExceeded, QueryRejected, SourceError, SourceUnavailable
 from tests.conftest import NEXAR_ID, NEXAR_SECRET
