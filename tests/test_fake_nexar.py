@@ -418,6 +418,12 @@ SIMPLE_VARS = {**SELLER_VARS, "includeBrokers": False, "q": "NE555DR", "limit": 
             500,
             lambda r: "You have exceeded your part limit" in r.json()["errors"][0]["message"],
         ),
+        (
+            "unauthorized",
+            {},
+            401,
+            lambda r: r.content == b"" and r.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"'),
+        ),
     ],
 )
 def test_faults(
@@ -459,6 +465,20 @@ def test_timeout_fault(nexar: FakeNexar, client: httpx.Client) -> None:
     assert post(client, nexar, SIMPLE_VARS, token=token).status_code == 200
     assert nexar.matched_parts_billed == 1
     assert [r.matched_parts for r in nexar.requests] == [0, 1]
+
+
+def test_reply_next_answers_verbatim_then_as_usual(nexar: FakeNexar, client: httpx.Client) -> None:
+    token = get_token(client, nexar)
+    nexar.reply_next(401, "", content_type="text/plain", headers=(("WWW-Authenticate", "Bearer"),))
+    nexar.reply_next(200, {"data": {"supMultiMatch": []}}, times=2)
+    first = post(client, nexar, SIMPLE_VARS, token=token)
+    assert (first.status_code, first.content, first.headers["WWW-Authenticate"]) == (401, b"", "Bearer")
+    for _ in range(2):
+        assert post(client, nexar, SIMPLE_VARS, token=token).json() == {"data": {"supMultiMatch": []}}
+    assert post(client, nexar, SIMPLE_VARS, token=token).json()["data"]["supSearchMpn"]["hits"] == 1
+    assert nexar.matched_parts_billed == 1
+    with pytest.raises(ValueError):
+        nexar.reply_next(200, "{}", times=0)
 
 
 def test_disconnect_fault(nexar: FakeNexar, client: httpx.Client) -> None:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from graphql import build_schema, parse, validate
 
 from bot.adapters.nexar import NexarClient
 from bot.adapters.nexar_queries import QUERIES, SEARCH_BATCH, SEARCH_MPN
-from bot.domain.models import LookupKey
+from bot.domain.models import LookupKey, SearchResult
 from bot.ports import PartLimitExceeded, QueryRejected, SourceError, SourceUnavailable
 from tests.conftest import NEXAR_ID, NEXAR_SECRET
 from tests.fakes.nexar import FakeNexar
-from tests.shared import nexar_schema_errors
+from tests.shared import nexar_schema_errors, shared_dir
 
 
 class Sleeps(list[float]):
@@ -78,6 +81,13 @@ def test_token_is_cached_and_renewed_before_expiry(fake_nexar: FakeNexar, sleeps
     c.close()
 
 
+def test_an_invalid_token_is_renewed_once_too(client: NexarClient, fake_nexar: FakeNexar) -> None:
+    invalid = {"errors": [{"message": "Token validation failed.", "extensions": {"code": "AuthInvalidToken"}}]}
+    fake_nexar.reply_next(200, invalid)
+    assert client.search_mpn(KEY, 1).part is not None
+    assert fake_nexar.token_requests == 2
+
+
 def test_expired_token_is_renewed_once_and_retried(client: NexarClient, fake_nexar: FakeNexar) -> None:
     client.search_mpn(KEY, 1)
     fake_nexar.expire_tokens()
@@ -100,6 +110,19 @@ def test_429_waits_as_long_as_retry_after_says(client: NexarClient, fake_nexar: 
     fake_nexar.fail_next("429", retry_after=3)
     assert client.search_mpn(KEY, 1).part is not None
     assert sleeps == [3.0]
+
+
+def test_a_401_without_json_renews_the_token_once(client: NexarClient, fake_nexar: FakeNexar) -> None:
+    client.search_mpn(KEY, 1)
+    fake_nexar.fail_next("unauthorized")
+    assert client.search_mpn(KEY, 1).part is not None
+    assert fake_nexar.token_requests == 2
+    fake_nexar.reply_next(401, "<html><body>401 Unauthorized</body></html>", content_type="text/html", times=2)
+    with pytest.raises(SourceError) as err:
+        client.search_mpn(KEY, 1)
+    assert "keeps rejecting partbot's token" in err.value.user_message
+    assert fake_nexar.token_requests == 3
+    assert client.search_mpn(KEY, 1).part is not None
 
 
 def test_retries_are_bounded(client: NexarClient, fake_nexar: FakeNexar, sleeps: Sleeps) -> None:
@@ -193,3 +216,46 @@ def test_user_text_travels_only_in_variables(client: NexarClient, fake_nexar: Fa
 
 def test_suggestions(client: NexarClient) -> None:
     assert "AD7685ARM" in client.suggest("AD7685XYZ")
+
+
+# --- real Nexar answers (../shared/realworld/nexar) ----------------------------------
+
+
+def realworld(folder: str) -> list[Path]:
+    files = sorted((shared_dir() / "realworld" / "nexar" / folder).glob("*.json"))
+    if not files:
+        pytest.skip(f"no recorded Nexar answers in {shared_dir() / 'realworld/nexar' / folder}")
+    return files
+
+
+def as_answer_to_our_query(recorded: dict[str, Any]) -> dict[str, Any]:
+    """A recorded supMultiMatch answer, with the `reference` partbot sends ("0"): Nexar
+    echoes the query's reference, and KiCost, who recorded these, sent "q0"."""
+    body = copy.deepcopy(recorded)
+    body["data"]["supMultiMatch"][0]["reference"] = "0"
+    return body
+
+
+def test_each_recorded_error_body_is_handled_as_expected(client: NexarClient, fake_nexar: FakeNexar) -> None:
+    outcomes = {"SourceError": SourceError, "QueryRejected": QueryRejected, "PartLimitExceeded": PartLimitExceeded}
+    for path in realworld("errors"):
+        case = json.loads(path.read_text(encoding="utf-8"))
+        fake_nexar.reset()
+        client.search_mpn(KEY, 1)  # a valid token in hand
+        fake_nexar.reset()
+        if case["expect"] == "renewed":
+            fake_nexar.reply_next(case["http_status"], case["body"])
+            then = json.loads((path.parent.parent / case["then_file"]).read_text(encoding="utf-8"))
+            fake_nexar.reply_next(200, as_answer_to_our_query(then))
+            part = then["data"]["supMultiMatch"][0]["parts"][0]
+            [result] = client.multi_match([LookupKey(part["mpn"])], 1)
+            assert isinstance(result, SearchResult) and result.part is not None, path.name
+            assert (result.part.mpn, fake_nexar.token_requests, len(fake_nexar.requests)) == (part["mpn"], 1, 2)
+            continue
+        fake_nexar.reply_next(case["http_status"], case["body"], times=5)  # every request, retries included
+        with pytest.raises(outcomes[case["expect"]]) as err:
+            client.multi_match([KEY], 1)
+        assert "Traceback" not in err.value.user_message
+        if case["expect"] != "SourceError":
+            assert len(fake_nexar.requests) == 1, f"{path.name}: not retried"
+        fake_nexar.reset()  # drop the replies left over

@@ -11,7 +11,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import jwt
@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 RENEW_BEFORE = 300.0
 _PART_LIMIT_TEXT = "exceeded your part limit"
-_EXPIRED_CODES = ("AuthExpiredToken",)
+_TOKEN_CODES = ("AuthExpiredToken", "AuthInvalidToken")
+"""GraphQL error codes that a freshly issued token may cure: renew once and retry."""
 
 
 # --- JSON → models ------------------------------------------------------------------
@@ -202,12 +203,12 @@ class NexarClient:
         raise SourceUnavailable(f"Nexar unavailable after {self.attempts} attempts ({last})")
 
     def execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        """POST one GraphQL document; renew the token once if Nexar says it expired."""
+        """POST one GraphQL document; renew the token once if Nexar rejects it."""
         token = self._fresh_token()
         try:
             return self._post(query, variables, token)
         except _Expired:
-            log.info("Nexar says the token expired; renewing it once")
+            log.info("Nexar rejected the token; renewing it once")
         try:
             return self._post(query, variables, self._fresh_token(stale=token))
         except _Expired as exc:
@@ -224,6 +225,8 @@ class NexarClient:
                 headers={"Authorization": f"Bearer {token}"},
             )
         )
+        if resp.status_code == 401:  # whatever the body: JSON errors, HTML or nothing at all
+            self._reject(token)
         try:
             body = resp.json()
         except ValueError:
@@ -231,14 +234,12 @@ class NexarClient:
         if not isinstance(body, dict):
             log.error("Nexar answered HTTP %s with a body that is not GraphQL JSON: %r", resp.status_code, resp.text[:200])
             raise SourceUnavailable(f"unreadable Nexar response (HTTP {resp.status_code})")
-        errors = body.get("errors") or []
-        if errors or resp.status_code == 401:
-            codes = {str((e.get("extensions") or {}).get("code", "")) for e in errors if isinstance(e, dict)}
-            messages = "; ".join(str(e.get("message", e)) for e in errors if isinstance(e, dict))
-            if codes & set(_EXPIRED_CODES) or "AuthExpiredToken" in messages or resp.status_code == 401:
-                if self._token == token:
-                    self._token_exp = 0.0
-                raise _Expired()
+        errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
+        if errors:
+            codes = {str((e.get("extensions") or {}).get("code", "")) for e in errors}
+            messages = "; ".join(str(e.get("message", e)) for e in errors)
+            if codes & set(_TOKEN_CODES) or "AuthExpiredToken" in messages:
+                self._reject(token)
             if _PART_LIMIT_TEXT in messages:
                 raise PartLimitExceeded(messages[:300])
             if body.get("data") is None:
@@ -251,6 +252,13 @@ class NexarClient:
         if not isinstance(data, dict):
             raise SourceUnavailable("Nexar answered without data")
         return data
+
+    def _reject(self, token: str) -> NoReturn:
+        """Nexar refused `token`: forget it (unless already renewed) and say so."""
+        with self._token_lock:
+            if self._token == token:
+                self._token_exp = 0.0
+        raise _Expired()
 
     # PartSource ---------------------------------------------------------------
     def search_mpn(self, key: LookupKey, limit: int) -> SearchResult:

@@ -4,7 +4,8 @@ It issues HS256 JWTs at ``/connect/token`` and executes GraphQL at ``/graphql`` 
 graphql-core against ``supply.graphql`` (a subset of Nexar's published schema), over
 a list of part dicts shaped like the bot's ``PartFields`` fragment (by default the
 bundled ``bot/data/sample_catalog.json``). It bills matched parts as Nexar does and
-can be told to fail in the ways the real service fails.
+can be told to fail in the ways the real service fails, or to answer with a recorded
+body verbatim (``reply_next``).
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ FAULT_KINDS = frozenset(
         "expired",
         "part_limit",
         "disconnect",
+        "unauthorized",
     }
 )
 _FAULT_OPTIONS = frozenset({"retry_after", "seconds", "message"})
@@ -381,6 +383,13 @@ def _errors(message: str) -> dict[str, Any]:
 
 
 _PART_LIMIT_REPLY = _json_reply(500, _errors(PART_LIMIT_MESSAGE))
+#: What ASP.NET Core's bearer-token check answers, before any GraphQL runs: no body at all.
+#: (Nexar's GraphQL errors carry HotChocolate's `remote`/`schemaName` extensions: .NET.)
+_UNAUTHORIZED_REPLY = _Reply(
+    401,
+    content_type="text/plain",
+    headers=(("WWW-Authenticate", 'Bearer error="invalid_token", error_description="The token is expired"'),),
+)
 
 
 class _Server(ThreadingHTTPServer):
@@ -562,6 +571,23 @@ class FakeNexar:
         with self._lock:
             self._faults.extend(_Fault(kind, dict(kw)) for _ in range(times))
 
+    def reply_next(
+        self,
+        status: int,
+        body: bytes | str | dict[str, Any],
+        *,
+        content_type: str = "application/json",
+        headers: tuple[tuple[str, str], ...] = (),
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` /graphql requests with ``body`` as given (a dict as JSON)."""
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        raw = json.dumps(body).encode() if isinstance(body, dict) else body.encode() if isinstance(body, str) else body
+        reply = _Reply(status, raw, content_type=content_type, headers=headers)
+        with self._lock:
+            self._faults.extend(_Fault("reply", {"reply": reply}) for _ in range(times))
+
     def expire_tokens(self) -> None:
         """Make every token issued so far answer as expired."""
         with self._lock:
@@ -694,6 +720,11 @@ class FakeNexar:
             return _PART_LIMIT_REPLY
         if fault.kind == "disconnect":
             return _Reply(0, disconnect=True)
+        if fault.kind == "unauthorized":
+            return _UNAUTHORIZED_REPLY
+        if fault.kind == "reply":
+            reply: _Reply = fault.options["reply"]
+            return reply
         raise AssertionError(f"unhandled fault {fault.kind}")
 
     def _answer(self, headers: dict[str, str], request: _Request | str, bill: bool = True) -> tuple[_Reply, int]:
