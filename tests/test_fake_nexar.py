@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -582,4 +583,23 @@ def test_malformed_request_is_400(nexar: FakeNexar, client: httpx.Client) -> Non
 
 def test_catalog_is_shaped_like_the_graphql_response(nexar: FakeNexar, client: httpx.Client) -> None:
     result = search(client, nexar, "*", 100, authorizedOnly=False, includeBrokers=True)
-    assert [r["part"] for r in result["results"]] == load_sample_parts()
+    catalog = load_sample_parts()
+    for offer in (o for p in catalog for s in p["sellers"] for o in s["offers"]):
+        offer.setdefault("orderMultiple", None)  # not in the sample data: served as null
+    assert [r["part"] for r in result["results"]] == catalog
+
+
+# ----------------------------------------------------------------------- orderMultiple
+
+
+def test_order_multiple_is_served_null_included(nexar: FakeNexar, client: httpx.Client) -> None:
+    part = copy.deepcopy(next(p for p in nexar.parts if p["mpn"] == "NE555DR"))
+    part["sellers"][0]["offers"][0]["orderMultiple"] = 2500
+    part["sellers"][1]["offers"][0]["orderMultiple"] = None
+    nexar.parts = [part]
+    query = "query Q($q: String) { supSearchMpn(q: $q, limit: 1) { results { part { sellers { offers { orderMultiple } } } } } }"
+    body = post(client, nexar, {"q": "NE555DR"}, "Q", query=query).json()
+    sellers = body["data"]["supSearchMpn"]["results"][0]["part"]["sellers"]
+    served = [o["orderMultiple"] for s in sellers for o in s["offers"]]
+    assert served[0] == 2500
+    assert served[1:] == [None] * (len(served) - 1), "null, or absent from the data, is served as null"

@@ -218,6 +218,22 @@ def test_suggestions(client: NexarClient) -> None:
     assert "AD7685ARM" in client.suggest("AD7685XYZ")
 
 
+# --- orderMultiple ---------------------------------------------------------------------
+
+
+def test_order_multiple_is_requested_and_parsed_null_included(client: NexarClient, fake_nexar: FakeNexar) -> None:
+    part = copy.deepcopy(next(p for p in fake_nexar.parts if p["mpn"] == "NE555DR"))
+    offers = [o for s in part["sellers"] for o in s["offers"]]
+    offers[0]["orderMultiple"] = 2500
+    offers[1]["orderMultiple"] = None
+    fake_nexar.parts.insert(0, part)
+    result = client.search_mpn(LookupKey("NE555DR"), 1)
+    assert result.part is not None
+    got = [o.order_multiple for s in result.part.sellers for o in s.offers]
+    assert got[:2] == [2500, None] and all(m is None for m in got[2:])
+    assert "orderMultiple" in fake_nexar.requests[-1].query
+
+
 # --- real Nexar answers (../shared/realworld/nexar) ----------------------------------
 
 
@@ -234,6 +250,27 @@ def as_answer_to_our_query(recorded: dict[str, Any]) -> dict[str, Any]:
     body = copy.deepcopy(recorded)
     body["data"]["supMultiMatch"][0]["reference"] = "0"
     return body
+
+
+@pytest.mark.parametrize("folder", ["kicost-2022-10", "kicost-2022-12"])
+def test_recorded_answers_keep_every_offers_order_multiple(client: NexarClient, fake_nexar: FakeNexar, folder: str) -> None:
+    multiples = 0
+    for path in realworld(folder):
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+        match = recorded["data"]["supMultiMatch"][0]
+        fake_nexar.reply_next(200, as_answer_to_our_query(recorded))
+        [result] = client.multi_match([LookupKey("ANY")], 1)
+        assert isinstance(result, SearchResult), path.name
+        assert result.hits == match["hits"]
+        if not match["parts"]:
+            assert result.part is None
+            continue
+        assert result.part is not None
+        want = [o.get("orderMultiple") for s in match["parts"][0]["sellers"] for o in s["offers"]]
+        got = [o.order_multiple for s in result.part.sellers for o in s.offers]
+        assert got == [m if m and m > 0 else None for m in want], path.name
+        multiples += sum(1 for m in got if m and m > 1)
+    assert multiples > 100
 
 
 def test_each_recorded_error_body_is_handled_as_expected(client: NexarClient, fake_nexar: FakeNexar) -> None:
@@ -259,3 +296,11 @@ def test_each_recorded_error_body_is_handled_as_expected(client: NexarClient, fa
         if case["expect"] != "SourceError":
             assert len(fake_nexar.requests) == 1, f"{path.name}: not retried"
         fake_nexar.reset()  # drop the replies left over
+
+
+def test_the_recorded_octopart_answer_parses(client: NexarClient, fake_nexar: FakeNexar) -> None:
+    for path in realworld("octopart-v4"):
+        fake_nexar.reply_next(200, path.read_text(encoding="utf-8"))
+        result = client.search_mpn(LookupKey("LTC3026EMSE#PBF", all_sellers=True), 1)
+        assert result.part is not None and result.part.sellers
+        assert all(not s.is_authorized and o.order_multiple is None for s in result.part.sellers for o in s.offers)

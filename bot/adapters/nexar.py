@@ -42,6 +42,10 @@ def _price(p: dict[str, Any]) -> PricePoint:
     )
 
 
+def _order_multiple(value: Any) -> int | None:
+    return value if isinstance(value, int) and value > 0 else None
+
+
 def _offer(o: dict[str, Any]) -> Offer:
     return Offer(
         sku=o.get("sku") or "",
@@ -51,6 +55,7 @@ def _offer(o: dict[str, Any]) -> Offer:
         click_url=o.get("clickUrl") or "",
         updated=o.get("updated"),
         prices=tuple(_price(p) for p in o.get("prices") or ()),
+        order_multiple=_order_multiple(o.get("orderMultiple")),
     )
 
 

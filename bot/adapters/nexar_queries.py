@@ -24,7 +24,7 @@ fragment PartFields on SupPart {
     isAuthorized
     isBroker
     offers {
-      sku inventoryLevel moq packaging clickUrl updated
+      sku inventoryLevel moq orderMultiple packaging clickUrl updated
       prices { quantity price currency convertedPrice convertedCurrency conversionRate }
     }
   }

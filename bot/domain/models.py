@@ -55,6 +55,8 @@ class Offer:
     click_url: str
     updated: str | None
     prices: tuple[PricePoint, ...] = ()
+    order_multiple: int | None = None
+    """Nexar's `orderMultiple`: the quantity bought must be a multiple of it (None: not given)."""
 
 
 @dataclass(frozen=True)
@@ -130,9 +132,11 @@ class LookupKey:
     all_sellers: bool = False
 
     def cache_key(self) -> str:
-        """Versioned, so entries written by an older release are simply not found."""
+        """Versioned, so entries written by an older release are simply not found.
+
+        v2: answers carry `orderMultiple` (v1 entries lack it and would price wrongly)."""
         sellers = "all" if self.all_sellers else "auth"
-        return f"v1|{normalize_mpn(self.mpn)}|{self.currency}|{self.country}|{sellers}"
+        return f"v2|{normalize_mpn(self.mpn)}|{self.currency}|{self.country}|{sellers}"
 
 
 @dataclass(frozen=True)
