@@ -468,6 +468,24 @@ def test_timeout_fault(nexar: FakeNexar, client: httpx.Client) -> None:
     assert [r.matched_parts for r in nexar.requests] == [0, 1]
 
 
+def test_a_billed_timeout_ran_the_query_and_only_its_answer_is_late(nexar: FakeNexar, client: httpx.Client) -> None:
+    token = get_token(client, nexar)
+    nexar.fail_next("timeout", seconds=1.0, bill=True)
+    with pytest.raises(httpx.ReadTimeout):
+        post_with_timeout(client, nexar, token, 0.2)
+    assert nexar.matched_parts_billed == 1
+    assert [(r.status, r.matched_parts) for r in nexar.requests] == [(200, 1)]
+
+
+def post_with_timeout(client: httpx.Client, fake: FakeNexar, token: str, timeout: float) -> httpx.Response:
+    return client.post(
+        fake.api_url,
+        json={"query": PART_QUERY, "variables": SIMPLE_VARS, "operationName": "PartSearch"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=timeout,
+    )
+
+
 def test_reply_next_answers_verbatim_then_as_usual(nexar: FakeNexar, client: httpx.Client) -> None:
     token = get_token(client, nexar)
     nexar.reply_next(401, "", content_type="text/plain", headers=(("WWW-Authenticate", "Bearer"),))

@@ -1,4 +1,5 @@
-"""The lookup service over the real Nexar client and the fake Nexar."""
+"""The lookup service over the real Nexar client and the fake Nexar: a read timeout is
+retried once and settled as billed."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from bot.adapters.nexar import NexarClient
 from bot.adapters.stores.sqlite import SQLiteStore
 from bot.domain.commands import Lookup
 from bot.domain.models import LineItem, LookupKey
-from bot.domain.outcomes import Answer
+from bot.domain.outcomes import Answer, Failed
 from bot.service.lookup import LookupService
 from tests.conftest import NEXAR_ID, NEXAR_SECRET
 from tests.fakes.nexar import FakeNexar
@@ -36,9 +37,49 @@ def service(fake_nexar: FakeNexar, tmp_path: Path) -> Iterator[LookupService]:
     store.close()
 
 
+def spent(service: LookupService, user: str = "U1") -> int:
+    view = service.quota("T", user)
+    assert view is not None
+    return view.user_spent
+
+
 def test_answers_cached_before_order_multiples_were_asked_for_are_not_used(service: LookupService, fake_nexar: FakeNexar) -> None:
     old = service.source.search_mpn(LookupKey("AD7685ARM"), 1)
     service.store.cache_put("v1|AD7685ARM|USD|US|auth", old.to_json(), time.time(), 3600)
     out = service.lookup("T", "U1", Lookup((LineItem("AD7685ARM"),)))
     assert isinstance(out, Answer) and not out.answers[0].from_cache
     assert len(fake_nexar.requests) == 2
+
+
+# --- read timeouts ---------------------------------------------------------------------
+
+
+def test_a_read_timeout_twice_is_settled_as_billed(service: LookupService, fake_nexar: FakeNexar) -> None:
+    fake_nexar.fail_next("timeout", times=2, seconds=1.5, bill=True)
+    out = service.lookup("T", "U1", Lookup((LineItem("AD7685ARM"),)))
+    assert isinstance(out, Failed) and "may still have counted the lookup" in out.message
+    assert len(fake_nexar.requests) == 2
+    assert spent(service) == 1, "the reservation is kept, not refunded"
+    assert isinstance(service.lookup("T", "U1", Lookup((LineItem("AD7685ARM"),))), Answer)
+    assert spent(service) == 2, "nothing was cached from the lost answers: asked and billed again"
+
+
+def test_a_read_timeout_on_a_batch_bills_each_part_once(service: LookupService, fake_nexar: FakeNexar) -> None:
+    fake_nexar.fail_next("timeout", times=2, seconds=1.5, bill=True)
+    out = service.lookup("T", "U1", Lookup((LineItem("AD7685ARM"), LineItem("NE555DR"), LineItem("LM358DR"))))
+    assert isinstance(out, Failed)
+    assert spent(service) == 3
+
+
+def test_a_read_timeout_then_an_answer_costs_what_was_returned(service: LookupService, fake_nexar: FakeNexar) -> None:
+    fake_nexar.fail_next("timeout", seconds=1.5)
+    out = service.lookup("T", "U1", Lookup((LineItem("AD7685ARM"),)))
+    assert isinstance(out, Answer) and out.cost == 1
+    assert spent(service) == 1
+
+
+def test_other_failures_still_refund(service: LookupService, fake_nexar: FakeNexar) -> None:
+    fake_nexar.fail_next("503", times=3, retry_after=0)
+    out = service.lookup("T", "U1", Lookup((LineItem("AD7685ARM"),)))
+    assert isinstance(out, Failed) and "not answering" in out.message
+    assert spent(service) == 0

@@ -9,14 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from graphql import build_schema, parse, validate
 
 from bot.adapters.nexar import NexarClient
 from bot.adapters.nexar_queries import QUERIES, SEARCH_BATCH, SEARCH_MPN
 from bot.domain.models import LookupKey, SearchResult
-from bot.ports import PartLimitExceeded, QueryRejected, SourceError, SourceUnavailable
-from tests.conftest import NEXAR_ID, NEXAR_SECRET
+from bot.ports import PartLimitExceeded, PossiblyBilled, QueryRejected, SourceError, SourceUnavailable
+from tests.conftest import NEXAR_ID, NEXAR_SECRET, free_port
 from tests.fakes.nexar import FakeNexar
 from tests.shared import nexar_schema_errors, shared_dir
 
@@ -99,11 +100,78 @@ def test_expired_token_is_renewed_once_and_retried(client: NexarClient, fake_nex
     assert fake_nexar.token_requests == 3
 
 
-@pytest.mark.parametrize("kind", ["500", "502", "503", "disconnect", "timeout"])
+@pytest.mark.parametrize("kind", ["500", "502", "503", "429", "disconnect"])
 def test_transient_failures_are_retried(client: NexarClient, fake_nexar: FakeNexar, kind: str) -> None:
-    fake_nexar.fail_next(kind, times=2, seconds=2)
+    fake_nexar.fail_next(kind, times=2, retry_after=0)
     assert client.search_mpn(KEY, 1).part is not None
     assert fake_nexar.matched_parts_billed == 1
+    assert len(fake_nexar.requests) == 3
+
+
+class FailingConnects(httpx.BaseTransport):
+    """Real loopback HTTP, except that the first `n` requests fail to connect in time."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.real = n, httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.n > 0:
+            self.n -= 1
+            raise httpx.ConnectTimeout("timed out", request=request)
+        return self.real.handle_request(request)
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def test_connect_timeouts_and_refusals_are_retried_and_never_billed(fake_nexar: FakeNexar, sleeps: Sleeps) -> None:
+    transport = FailingConnects(2)
+    with httpx.Client(transport=transport, timeout=1.0) as http:
+        c = NexarClient(
+            NEXAR_ID, NEXAR_SECRET, token_url=fake_nexar.token_url, api_url=fake_nexar.api_url, http=http, sleep=sleeps
+        )
+        assert c.search_mpn(KEY, 1).part is not None  # the token request failed to connect twice
+        transport.n = 2
+        assert c.search_mpn(KEY, 1).part is not None  # and so did this query
+    assert len(sleeps) == 4 and len(fake_nexar.requests) == 2 and fake_nexar.token_requests == 1
+    refused = NexarClient(
+        NEXAR_ID, NEXAR_SECRET, token_url=fake_nexar.token_url, api_url=f"http://127.0.0.1:{free_port()}/graphql", sleep=sleeps
+    )
+    with pytest.raises(SourceUnavailable) as err:
+        refused.search_mpn(KEY, 1)
+    assert type(err.value) is SourceUnavailable, "a query that never connected cannot have been billed"
+    refused.close()
+
+
+def test_a_read_timeout_is_retried_once(client: NexarClient, fake_nexar: FakeNexar) -> None:
+    fake_nexar.fail_next("timeout", seconds=2)
+    assert client.search_mpn(KEY, 1).part is not None
+    assert len(fake_nexar.requests) == 2
+
+
+def test_a_second_read_timeout_fails_as_possibly_billed(client: NexarClient, fake_nexar: FakeNexar, sleeps: Sleeps) -> None:
+    fake_nexar.fail_next("timeout", times=5, seconds=2, bill=True)
+    with pytest.raises(PossiblyBilled) as err:
+        client.search_mpn(KEY, 1)
+    assert len(fake_nexar.requests) == 2 and len(sleeps) == 1
+    assert fake_nexar.matched_parts_billed == 2, "Nexar ran both queries; only their answers were late"
+    assert "counts against your quota" in err.value.user_message
+
+
+def test_after_a_read_timeout_the_query_is_sent_once_more_whatever_the_retry_meets(
+    client: NexarClient, fake_nexar: FakeNexar
+) -> None:
+    fake_nexar.fail_next("timeout", seconds=2)
+    fake_nexar.fail_next("503", times=5, retry_after=0)
+    with pytest.raises(PossiblyBilled):
+        client.search_mpn(KEY, 1)
+    assert [r.status for r in fake_nexar.requests] == [200, 503]  # the first answer came too late
+    fake_nexar.reset()
+    fake_nexar.fail_next("503", retry_after=0)
+    fake_nexar.fail_next("timeout", times=5, seconds=2)
+    with pytest.raises(PossiblyBilled):
+        client.search_mpn(KEY, 1)
+    assert len(fake_nexar.requests) == 3
 
 
 def test_429_waits_as_long_as_retry_after_says(client: NexarClient, fake_nexar: FakeNexar, sleeps: Sleeps) -> None:

@@ -19,7 +19,7 @@ import jwt
 from bot.adapters.nexar_queries import MULTI_MATCH, SEARCH_BATCH, SEARCH_MPN, SUGGEST
 from bot.domain.models import LookupKey, Offer, Part, PricePoint, SearchResult, Seller
 from bot.domain.pricing import parse_lifecycle
-from bot.ports import MAX_MULTI_QUERIES, PartLimitExceeded, QueryRejected, SourceError, SourceUnavailable
+from bot.ports import MAX_MULTI_QUERIES, PartLimitExceeded, PossiblyBilled, QueryRejected, SourceError, SourceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,8 @@ class NexarClient:
                 lambda: self._http.post(
                     self.token_url,
                     data={"grant_type": "client_credentials", "client_id": self._id, "client_secret": self._secret},
-                )
+                ),
+                billable=False,
             )
             if resp.status_code in (400, 401):
                 log.error("Nexar refused the client credentials (HTTP %s)", resp.status_code)
@@ -181,31 +182,41 @@ class NexarClient:
             return token
 
     # transport ----------------------------------------------------------------
-    def _send(self, call: Callable[[], httpx.Response]) -> httpx.Response:
-        """Run `call` with bounded retries for connect errors, timeouts, 429 and 5xx."""
-        last = ""
-        for attempt in range(self.attempts):
+    def _send(self, call: Callable[[], httpx.Response], *, billable: bool) -> httpx.Response:
+        """Run `call` with bounded retries for connect errors, timeouts, 429 and 5xx.
+
+        Kept hand-written rather than tenacity: the rules need state across attempts (a
+        read timeout of a `billable` call allows one more attempt only, and then fails as
+        `PossiblyBilled`) and the wait comes from the last response's Retry-After, so
+        tenacity's stop/wait callables would carry the same logic in more pieces."""
+        last, attempts, read_timeout = "", self.attempts, False
+        attempt = 0
+        while attempt < attempts:
             delay = self.backoff * (2**attempt) * (0.5 + random.random() / 2)
             try:
                 resp = call()
             except httpx.TransportError as exc:
-                last = f"{type(exc).__name__}"
-                log.warning("Nexar request failed (%s), attempt %d/%d", last, attempt + 1, self.attempts)
+                last = type(exc).__name__
+                if billable and isinstance(exc, httpx.ReadTimeout):
+                    read_timeout, attempts = True, min(attempts, attempt + 2)
+                log.warning("Nexar request failed (%s), attempt %d/%d", last, attempt + 1, attempts)
             else:
                 if resp.status_code == 500 and _PART_LIMIT_TEXT in resp.text:
                     log.error("Nexar part limit reached: %s", resp.text[:300])
                     raise PartLimitExceeded(resp.text[:300])
-                if resp.status_code == 429 or resp.status_code >= 500:
-                    last = f"HTTP {resp.status_code}"
-                    retry_after = resp.headers.get("Retry-After", "")
-                    if retry_after.isdigit():
-                        delay = min(float(retry_after), self.max_retry_after)
-                    log.warning("Nexar answered %s, attempt %d/%d", last, attempt + 1, self.attempts)
-                else:
+                if resp.status_code != 429 and resp.status_code < 500:
                     return resp
-            if attempt + 1 < self.attempts:
+                last = f"HTTP {resp.status_code}"
+                retry_after = resp.headers.get("Retry-After", "")
+                if retry_after.isdigit():
+                    delay = min(float(retry_after), self.max_retry_after)
+                log.warning("Nexar answered %s, attempt %d/%d", last, attempt + 1, attempts)
+            attempt += 1
+            if attempt < attempts:
                 self._sleep(delay)
-        raise SourceUnavailable(f"Nexar unavailable after {self.attempts} attempts ({last})")
+        if read_timeout:
+            raise PossiblyBilled(f"no answer from Nexar after {attempt} attempts ({last}, after a read timeout)")
+        raise SourceUnavailable(f"Nexar unavailable after {attempt} attempts ({last})")
 
     def execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         """POST one GraphQL document; renew the token once if Nexar rejects it."""
@@ -228,7 +239,8 @@ class NexarClient:
                 self.api_url,
                 json={"query": query, "variables": variables},
                 headers={"Authorization": f"Bearer {token}"},
-            )
+            ),
+            billable=True,
         )
         if resp.status_code == 401:  # whatever the body: JSON errors, HTML or nothing at all
             self._reject(token)

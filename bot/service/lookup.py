@@ -6,7 +6,8 @@ Order of work for a lookup:
    make one request;
 3. the leader reserves its worst case (one matched part per MPN: every query has
    `limit: 1`), calls Nexar (one `supSearchMpn`, or `supMultiMatch` per 20 MPNs),
-   settles the reservation to the parts actually returned and caches the answers.
+   settles the reservation to the parts actually returned (plus those of a request
+   Nexar may have run without answering: `PossiblyBilled`) and caches the answers.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bot.domain.commands import Lookup
 from bot.domain.models import LineItem, LookupKey, Options, SearchResult
 from bot.domain.outcomes import Answer, Failed, Outcome, OverQuota, PartAnswer, QuotaView, Refusal
 from bot.domain.pricing import format_money, rank_offers
-from bot.ports import MAX_MULTI_QUERIES, PartSource, SourceError, Store
+from bot.ports import MAX_MULTI_QUERIES, PartSource, PossiblyBilled, SourceError, Store
 from bot.service.cache import AnswerCache
 from bot.service.quota import QuotaLedger
 from bot.service.singleflight import SingleFlight
@@ -289,6 +290,7 @@ class LookupService:
                 for key, res in zip(chunk, results, strict=True):
                     now = self.clock()
                     if isinstance(res, SourceError):
+                        returned += PARTS_PER_QUERY if isinstance(res, PossiblyBilled) else 0
                         self._finish(run, key, _Resolved(None, now, False, res))
                         continue
                     returned += 1 if res.part is not None else 0

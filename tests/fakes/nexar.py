@@ -82,7 +82,7 @@ FAULT_KINDS = frozenset(
         "unauthorized",
     }
 )
-_FAULT_OPTIONS = frozenset({"retry_after", "seconds", "message"})
+_FAULT_OPTIONS = frozenset({"retry_after", "seconds", "message", "bill"})
 
 _NOT_AUTHENTICATED: dict[str, Any] = {
     "errors": [
@@ -559,6 +559,7 @@ class FakeNexar:
         """Answer the next ``times`` /graphql requests with fault ``kind``.
 
         Options: ``retry_after`` (429, 503), ``seconds`` (timeout, default 10),
+        ``bill`` (timeout: the query ran and was billed, only its answer is late),
         ``message`` (graphql_error).
         """
         if kind not in FAULT_KINDS:
@@ -673,7 +674,7 @@ class FakeNexar:
         if fault is None:
             reply, billed = self._answer(headers, request)
         elif fault.kind == "timeout":
-            reply, _ = self._answer(headers, request, bill=False)
+            reply, billed = self._answer(headers, request, bill=bool(fault.options.get("bill")))
             reply = replace(reply, delay=float(fault.options.get("seconds", 10)))
         else:
             reply = self._fault_reply(fault)
