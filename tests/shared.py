@@ -37,3 +37,17 @@ def nexar_schema_errors(query: str) -> list[str]:
 
 def has_nexar_schema() -> bool:
     return _nexar_schema() is not None
+
+
+def nexar_variable_errors(query: str, variables: dict[str, Any]) -> list[str]:
+    """Errors coercing `variables` for `query` against Nexar's published schema (skips if absent):
+    e.g. a `SupPartMatchQuery` field Nexar does not have."""
+    schema = _nexar_schema()
+    if schema is None:
+        pytest.skip(f"Nexar's published schema is not at {shared_dir() / 'nexar/schema.graphql'}")
+    from graphql import OperationDefinitionNode, parse
+    from graphql.execution.values import get_variable_values
+
+    operations = [d for d in parse(query).definitions if isinstance(d, OperationDefinitionNode)]
+    coerced = get_variable_values(schema, operations[0].variable_definitions or (), variables)
+    return [e.message for e in coerced] if isinstance(coerced, list) else []

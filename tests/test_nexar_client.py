@@ -14,12 +14,12 @@ import pytest
 from graphql import build_schema, parse, validate
 
 from bot.adapters.nexar import NexarClient
-from bot.adapters.nexar_queries import QUERIES, SEARCH_BATCH, SEARCH_MPN
+from bot.adapters.nexar_queries import MULTI_MATCH, QUERIES, SEARCH_BATCH, SEARCH_MPN
 from bot.domain.models import LookupKey, SearchResult
 from bot.ports import PartLimitExceeded, PossiblyBilled, QueryRejected, SourceError, SourceUnavailable
 from tests.conftest import NEXAR_ID, NEXAR_SECRET, free_port
 from tests.fakes.nexar import FakeNexar
-from tests.shared import nexar_schema_errors, shared_dir
+from tests.shared import nexar_schema_errors, nexar_variable_errors, shared_dir
 
 
 class Sleeps(list[float]):
@@ -40,6 +40,7 @@ def client(fake_nexar: FakeNexar, sleeps: Sleeps) -> Iterator[NexarClient]:
 
 
 KEY = LookupKey("AD7685ARM")
+SELLERS = {"currency": "USD", "country": "US", "authorizedOnly": True, "includeBrokers": False}
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))
@@ -286,6 +287,64 @@ def test_suggestions(client: NexarClient) -> None:
     assert "AD7685ARM" in client.suggest("AD7685XYZ")
 
 
+# --- manufacturer ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_makers(fake_nexar: FakeNexar) -> FakeNexar:
+    """LM358DR from Texas Instruments (the catalog's, ranked first) and from onsemi."""
+    ti = next(p for p in fake_nexar.parts if p["mpn"] == "LM358DR")
+    fake_nexar.parts.append({**ti, "manufacturer": {"name": "onsemi"}, "shortDescription": "Op amp, onsemi"})
+    return fake_nexar
+
+
+def test_a_manufacturer_goes_to_supmultimatch_with_limit_one(client: NexarClient, two_makers: FakeNexar) -> None:
+    result = client.search_mpn(LookupKey("LM358DR", mfr="ON  Semiconductor"), 1)
+    assert result.part is not None and result.part.manufacturer == "onsemi"
+    assert result.hits == 1
+    req = two_makers.requests[-1]
+    assert req.query == MULTI_MATCH
+    assert req.variables["queries"] == [{"mpn": "LM358DR", "limit": 1, "reference": "0", "manufacturer": "ON Semiconductor"}]
+    assert two_makers.matched_parts_billed == 1
+    assert client.search_mpn(LookupKey("LM358DR"), 1).hits == 2
+
+
+@pytest.mark.parametrize(
+    ("mfr", "found"),
+    [
+        ("Texas Instruments", "Texas Instruments"),
+        ("TI", "Texas Instruments"),
+        ("texas instruments", "Texas Instruments"),
+        ("onsemi", "onsemi"),
+        ("Texas Instrumentos", None),
+        ("Analog Devices", None),
+    ],
+)
+def test_only_that_manufacturers_part_is_matched(client: NexarClient, two_makers: FakeNexar, mfr: str, found: str | None) -> None:
+    result = client.search_mpn(LookupKey("LM358DR", mfr=mfr), 1)
+    assert (result.part.manufacturer if result.part else None) == found
+    assert two_makers.matched_parts_billed == (1 if found else 0)
+
+
+def test_multi_match_names_each_querys_own_manufacturer(client: NexarClient, two_makers: FakeNexar) -> None:
+    keys = [LookupKey("LM358DR", mfr="onsemi"), LookupKey("NE555DR"), LookupKey("LM358DR", mfr="TI")]
+    results = client.multi_match(keys, 1)
+    assert [r.part.manufacturer for r in results if isinstance(r, SearchResult) and r.part] == [
+        "onsemi",
+        "Texas Instruments",
+        "Texas Instruments",
+    ]
+    queries = two_makers.requests[0].variables["queries"]
+    assert [q.get("manufacturer") for q in queries] == ["onsemi", None, "TI"]
+    assert "manufacturer" not in queries[1], "no manufacturer is sent as none, not as null"
+    assert len(two_makers.requests) == 1
+
+
+def test_search_many_leaves_manufacturers_to_multi_match(client: NexarClient) -> None:
+    with pytest.raises(ValueError):
+        client.search_many([LookupKey("A1"), LookupKey("B2", mfr="TI")], 1)
+
+
 # --- orderMultiple ---------------------------------------------------------------------
 
 
@@ -372,3 +431,10 @@ def test_the_recorded_octopart_answer_parses(client: NexarClient, fake_nexar: Fa
         result = client.search_mpn(LookupKey("LTC3026EMSE#PBF", all_sellers=True), 1)
         assert result.part is not None and result.part.sellers
         assert all(not s.is_authorized and o.order_multiple is None for s in result.part.sellers for o in s.offers)
+
+
+def test_variables_sent_are_checked_against_nexars_schema_too() -> None:
+    good = {"queries": [{"mpn": "LM358DR", "limit": 1, "reference": "0", "manufacturer": "TI"}], **SELLERS}
+    assert nexar_variable_errors(MULTI_MATCH, good) == []
+    bad = {"queries": [{"mpn": "LM358DR", "limit": "1", "maker": "TI"}], **SELLERS}
+    assert len(nexar_variable_errors(MULTI_MATCH, bad)) == 2  # a string limit, an unknown field

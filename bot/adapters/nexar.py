@@ -104,6 +104,14 @@ def _search_result(result_set: dict[str, Any]) -> SearchResult:
     return SearchResult(part=part, hits=int(result_set.get("hits") or 0))
 
 
+def _match_query(key: LookupKey, limit: int, reference: str) -> dict[str, Any]:
+    """A `SupPartMatchQuery`; Nexar matches `manufacturer` against the company's name and aliases."""
+    query: dict[str, Any] = {"mpn": key.mpn, "limit": limit, "reference": reference}
+    if key.mfr is not None:
+        query["manufacturer"] = key.mfr
+    return query
+
+
 def _check_batch(keys: Sequence[LookupKey]) -> None:
     if len(keys) > MAX_MULTI_QUERIES:
         raise ValueError(f"at most {MAX_MULTI_QUERIES} queries per request")
@@ -279,14 +287,24 @@ class NexarClient:
 
     # PartSource ---------------------------------------------------------------
     def search_mpn(self, key: LookupKey, limit: int) -> SearchResult:
+        """The best match for `key.mpn` (`supSearchMpn`); with a manufacturer, `supMultiMatch`,
+        the one query that can filter on it."""
+        if key.mfr is not None:
+            result = self.multi_match([key], limit)[0]
+            if isinstance(result, SourceError):
+                raise result
+            return result
         data = self.execute(SEARCH_MPN, {"q": key.mpn, "limit": limit, **seller_variables(key)})
         return _search_result(data.get("supSearchMpn") or {})
 
     def search_many(self, keys: Sequence[LookupKey], limit: int) -> list[SearchResult | SourceError]:
         """Several `search_mpn`s in one request (aliased `supSearchMpn` fields), same answers.
 
-        A search that fails alone (a partial GraphQL error) fails only its own key."""
+        A search that fails alone (a partial GraphQL error) fails only its own key. Keys
+        with a manufacturer belong in `multi_match`."""
         _check_batch(keys)
+        if any(k.mfr is not None for k in keys):
+            raise ValueError("supSearchMpn cannot filter on a manufacturer; use multi_match")
         if len(keys) == 1:
             return [self.search_mpn(keys[0], limit)]
         variables: dict[str, Any] = {f"q{i}": k.mpn for i, k in enumerate(keys)}
@@ -301,11 +319,12 @@ class NexarClient:
         return out
 
     def multi_match(self, keys: Sequence[LookupKey], limit: int) -> list[SearchResult | SourceError]:
-        """One `supMultiMatch` per batch of ≤ 20 keys sharing currency/country/sellers."""
+        """One `supMultiMatch` for ≤ 20 keys sharing currency/country/sellers; each query
+        names its key's manufacturer, if any."""
         if not keys:
             return []
         _check_batch(keys)
-        queries = [{"mpn": k.mpn, "limit": limit, "reference": str(i)} for i, k in enumerate(keys)]
+        queries = [_match_query(k, limit, str(i)) for i, k in enumerate(keys)]
         data = self.execute(MULTI_MATCH, {"queries": queries, **seller_variables(keys[0])})
         out: list[SearchResult | SourceError] = [
             SourceError("no answer for this query", "Nexar did not answer for this part.") for _ in keys

@@ -5,9 +5,10 @@ Order of work for a lookup:
 2. the misses are claimed through single-flight, so simultaneous identical questions
    make one request;
 3. the leader reserves its worst case (one matched part per MPN: every query has
-   `limit: 1`), calls Nexar (one `supSearchMpn`, or `supMultiMatch` per 20 MPNs),
-   settles the reservation to the parts actually returned (plus those of a request
-   Nexar may have run without answering: `PossiblyBilled`) and caches the answers.
+   `limit: 1`), calls Nexar (one `supSearchMpn`, or `supMultiMatch` per 20 MPNs or
+   for a manufacturer), settles the reservation to the parts actually returned (plus
+   those of a request Nexar may have run without answering: `PossiblyBilled`) and
+   caches the answers.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ class LookupService:
         record: bool = True,
     ) -> Outcome:
         """Answer every item of `lookup`. `progress(done, total)` follows Nexar batches."""
-        keys = [self._key(item.mpn, lookup.options) for item in lookup.items]
+        keys = [self._key(item, lookup.options) for item in lookup.items]
         run = _Run(team, user, progress=progress)
         try:
             self._fetch(run, list({k.cache_key(): k for k in keys}.values()))
@@ -157,8 +158,9 @@ class LookupService:
 
     # internals ----------------------------------------------------------------
     @staticmethod
-    def _key(mpn: str, options: Options) -> LookupKey:
-        return LookupKey(mpn.strip().upper(), options.currency, options.country, options.all_sellers)
+    def _key(item: LineItem, options: Options) -> LookupKey:
+        mfr = item.mfr or options.mfr
+        return LookupKey(item.mpn.strip().upper(), options.currency, options.country, options.all_sellers, mfr)
 
     def _answer(self, item: LineItem, r: _Resolved) -> PartAnswer:
         if r.error is not None:
