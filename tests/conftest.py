@@ -50,7 +50,7 @@ def fake_nexar() -> Iterator[FakeNexar]:
         if has_nexar_schema():
             for req in fake.requests:
                 assert nexar_schema_errors(req.query) == [], req.query
-                assert nexar_variable_errors(req.query, req.variables) == [], req.variables
+                assert nexar_variable_errors(req.query, req.variables, req.operation_name) == [], req.variables
 
 
 @pytest.fixture

@@ -141,7 +141,8 @@ class LookupKey:
         """Versioned, so entries written by an older release are simply not found.
 
         v2: answers carry `orderMultiple` (v1 entries lack it and would price wrongly),
-        and the manufacturer is part of the key (case and spacing do not matter to Nexar)."""
+        and the manufacturer is part of the key (case and spacing do not matter to Nexar;
+        "TI" and "Texas Instruments" are two entries: which names are aliases Nexar knows)."""
         sellers = "all" if self.all_sellers else "auth"
         mfr = (self.mfr or "").casefold()
         return f"v2|{normalize_mpn(self.mpn)}|{self.currency}|{self.country}|{sellers}|{mfr}"
