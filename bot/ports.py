@@ -32,6 +32,18 @@ class SourceUnavailable(SourceError):
     user_message = "Nexar is not answering right now (tried a few times). Please try again in a minute."
 
 
+class PossiblyBilled(SourceUnavailable):
+    """Nexar received the query but its answer never came (a read timeout, asked twice).
+
+    Nexar may have run and billed it, so the service settles the quota as billed: the
+    worst case reserved for these parts is kept, not refunded (SPEC, "Nexar")."""
+
+    user_message = (
+        "Nexar is not answering in time (asked twice). It may still have counted the lookup "
+        "against the plan, so it counts against your quota too. Please try again in a minute."
+    )
+
+
 class PartLimitExceeded(SourceError):
     user_message = (
         "The workspace's Nexar plan has used up its matched parts for now, so partbot cannot "

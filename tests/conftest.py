@@ -26,7 +26,7 @@ from bot.web import make_wsgi
 from tests.fakes.nexar import FakeNexar
 from tests.fakes.signing import event_body, interaction_body, signed_headers, slash_command_body
 from tests.fakes.slack import FakeSlack
-from tests.shared import has_nexar_schema, nexar_schema_errors
+from tests.shared import has_nexar_schema, nexar_schema_errors, nexar_variable_errors
 
 SIGNING_SECRET = "test-signing-secret-5f2b9c0e7d"
 BOT_TOKEN = "xoxb-test-token-1234567890"
@@ -50,6 +50,7 @@ def fake_nexar() -> Iterator[FakeNexar]:
         if has_nexar_schema():
             for req in fake.requests:
                 assert nexar_schema_errors(req.query) == [], req.query
+                assert nexar_variable_errors(req.query, req.variables, req.operation_name) == [], req.variables
 
 
 @pytest.fixture

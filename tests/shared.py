@@ -37,3 +37,19 @@ def nexar_schema_errors(query: str) -> list[str]:
 
 def has_nexar_schema() -> bool:
     return _nexar_schema() is not None
+
+
+def nexar_variable_errors(query: str, variables: dict[str, Any], operation_name: str | None = None) -> list[str]:
+    """Errors coercing `variables` for `query` against Nexar's published schema (skips if absent):
+    e.g. a `SupPartMatchQuery` field Nexar does not have."""
+    schema = _nexar_schema()
+    if schema is None:
+        pytest.skip(f"Nexar's published schema is not at {shared_dir() / 'nexar/schema.graphql'}")
+    from graphql import get_operation_ast, parse
+    from graphql.execution.values import get_variable_values
+
+    operation = get_operation_ast(parse(query), operation_name)
+    if operation is None:
+        return [f"no operation {operation_name!r} in the document"]
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
+    return [e.message for e in coerced] if isinstance(coerced, list) else []

@@ -22,6 +22,7 @@ class Inner:
 
     def __init__(self) -> None:
         self.requests: list[list[str]] = []
+        self.kinds: dict[tuple[str, ...], str] = {}
         self.gate = threading.Event()
         self.gate.set()
         self.in_flight = threading.Event()
@@ -34,9 +35,10 @@ class Inner:
             return QueryRejected("no data", "Nexar could not look up this part.")
         return SearchResult(None, len(key.mpn))
 
-    def _request(self, keys: Sequence[LookupKey]) -> list[SearchResult | SourceError]:
+    def _request(self, keys: Sequence[LookupKey], kind: str) -> list[SearchResult | SourceError]:
         with self._lock:
             self.requests.append([k.mpn for k in keys])
+            self.kinds[tuple(sorted(k.mpn for k in keys))] = kind
         self.in_flight.set()
         self.gate.wait(10)
         if self.fail_request is not None:
@@ -44,7 +46,7 @@ class Inner:
         return [self._answer(k) for k in keys]
 
     def search_mpn(self, key: LookupKey, limit: int) -> SearchResult:
-        result = self._request([key])[0]
+        result = self._request([key], "search")[0]
         if isinstance(result, SourceError):
             raise result
         return result
@@ -52,13 +54,14 @@ class Inner:
     def search_many(self, keys: Sequence[LookupKey], limit: int) -> list[SearchResult | SourceError]:
         """Like Nexar: a failing search nulls the whole response (supSearchMpn is non-null)."""
         assert 1 < len(keys) <= 20 and len({(k.currency, k.country, k.all_sellers) for k in keys}) == 1
-        results = self._request(keys)
+        assert all(k.mfr is None for k in keys), "supSearchMpn cannot filter on a manufacturer"
+        results = self._request(keys, "search_many")
         if any(isinstance(r, SourceError) for r in results):
             raise QueryRejected("Query failed")
         return results
 
     def multi_match(self, keys: Sequence[LookupKey], limit: int) -> list[SearchResult | SourceError]:
-        return self._request(keys)
+        return self._request(keys, "multi_match")
 
     def suggest(self, text: str) -> tuple[str, ...]:
         return (text + "X",)
@@ -117,6 +120,16 @@ def test_batches_keep_to_their_size_and_to_one_currency_country_and_seller_filte
     assert all(len(b) <= 3 for b in batches)
     assert sorted(m for b in batches for m in b) == sorted(k.mpn for k in keys)
     assert ["E1"] in batches and ["B1"] in batches
+
+
+def test_searches_naming_a_manufacturer_share_one_multi_match_apart_from_the_others() -> None:
+    inner = Inner()
+    source = BatchingSource(inner, window=0.2)
+    keys = [LookupKey("A1"), LookupKey("BB2", mfr="TI"), LookupKey("CCC3", mfr="onsemi"), LookupKey("DDDD4")]
+    outcomes = while_busy(inner, source, keys)
+    assert outcomes == [SearchResult(None, len(k.mpn)) for k in keys]
+    assert len(inner.requests) == 3
+    assert inner.kinds == {("FIRST",): "search", ("A1", "DDDD4"): "search_many", ("BB2", "CCC3"): "multi_match"}
 
 
 def test_a_failing_search_fails_only_its_asker_the_others_ask_again_alone() -> None:

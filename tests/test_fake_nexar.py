@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -27,8 +28,8 @@ from graphql import (
     validate,
 )
 
-from bot.adapters.nexar import PART_FIELDS
-from tests.fakes.nexar import CATALOG_PATH, SUPPLY_SCHEMA, FakeNexar, load_sample_parts
+from bot.adapters.nexar_queries import PART_FIELDS
+from tests.fakes.nexar import CATALOG_PATH, SUPPLY_SCHEMA, FakeNexar, load_sample_parts, manufacturer_matches
 from tests.shared import _nexar_schema, nexar_schema_errors, shared_dir
 
 PART_QUERY = (
@@ -418,6 +419,12 @@ SIMPLE_VARS = {**SELLER_VARS, "includeBrokers": False, "q": "NE555DR", "limit": 
             500,
             lambda r: "You have exceeded your part limit" in r.json()["errors"][0]["message"],
         ),
+        (
+            "unauthorized",
+            {},
+            401,
+            lambda r: r.content == b"" and r.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"'),
+        ),
     ],
 )
 def test_faults(
@@ -459,6 +466,38 @@ def test_timeout_fault(nexar: FakeNexar, client: httpx.Client) -> None:
     assert post(client, nexar, SIMPLE_VARS, token=token).status_code == 200
     assert nexar.matched_parts_billed == 1
     assert [r.matched_parts for r in nexar.requests] == [0, 1]
+
+
+def test_a_billed_timeout_ran_the_query_and_only_its_answer_is_late(nexar: FakeNexar, client: httpx.Client) -> None:
+    token = get_token(client, nexar)
+    nexar.fail_next("timeout", seconds=1.0, bill=True)
+    with pytest.raises(httpx.ReadTimeout):
+        post_with_timeout(client, nexar, token, 0.2)
+    assert nexar.matched_parts_billed == 1
+    assert [(r.status, r.matched_parts) for r in nexar.requests] == [(200, 1)]
+
+
+def post_with_timeout(client: httpx.Client, fake: FakeNexar, token: str, timeout: float) -> httpx.Response:
+    return client.post(
+        fake.api_url,
+        json={"query": PART_QUERY, "variables": SIMPLE_VARS, "operationName": "PartSearch"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=timeout,
+    )
+
+
+def test_reply_next_answers_verbatim_then_as_usual(nexar: FakeNexar, client: httpx.Client) -> None:
+    token = get_token(client, nexar)
+    nexar.reply_next(401, "", content_type="text/plain", headers=(("WWW-Authenticate", "Bearer"),))
+    nexar.reply_next(200, {"data": {"supMultiMatch": []}}, times=2)
+    first = post(client, nexar, SIMPLE_VARS, token=token)
+    assert (first.status_code, first.content, first.headers["WWW-Authenticate"]) == (401, b"", "Bearer")
+    for _ in range(2):
+        assert post(client, nexar, SIMPLE_VARS, token=token).json() == {"data": {"supMultiMatch": []}}
+    assert post(client, nexar, SIMPLE_VARS, token=token).json()["data"]["supSearchMpn"]["hits"] == 1
+    assert nexar.matched_parts_billed == 1
+    with pytest.raises(ValueError):
+        nexar.reply_next(200, "{}", times=0)
 
 
 def test_disconnect_fault(nexar: FakeNexar, client: httpx.Client) -> None:
@@ -562,4 +601,102 @@ def test_malformed_request_is_400(nexar: FakeNexar, client: httpx.Client) -> Non
 
 def test_catalog_is_shaped_like_the_graphql_response(nexar: FakeNexar, client: httpx.Client) -> None:
     result = search(client, nexar, "*", 100, authorizedOnly=False, includeBrokers=True)
-    assert [r["part"] for r in result["results"]] == load_sample_parts()
+    catalog = load_sample_parts()
+    for offer in (o for p in catalog for s in p["sellers"] for o in s["offers"]):
+        offer.setdefault("orderMultiple", None)  # not in the sample data: served as null
+    assert [r["part"] for r in result["results"]] == catalog
+
+
+# ----------------------------------------------------------- orderMultiple, manufacturer
+
+
+def test_order_multiple_is_served_null_included(nexar: FakeNexar, client: httpx.Client) -> None:
+    part = copy.deepcopy(next(p for p in nexar.parts if p["mpn"] == "NE555DR"))
+    part["sellers"][0]["offers"][0]["orderMultiple"] = 2500
+    part["sellers"][1]["offers"][0]["orderMultiple"] = None
+    nexar.parts = [part]
+    query = "query Q($q: String) { supSearchMpn(q: $q, limit: 1) { results { part { sellers { offers { orderMultiple } } } } } }"
+    body = post(client, nexar, {"q": "NE555DR"}, "Q", query=query).json()
+    sellers = body["data"]["supSearchMpn"]["results"][0]["part"]["sellers"]
+    served = [o["orderMultiple"] for s in sellers for o in s["offers"]]
+    assert served[0] == 2500
+    assert served[1:] == [None] * (len(served) - 1), "null, or absent from the data, is served as null"
+
+
+def match_with_manufacturer(client: httpx.Client, fake: FakeNexar, mpn: str, mfr: str | None) -> dict[str, Any]:
+    query = {"mpn": mpn, "limit": 5, "reference": "0", **({"manufacturer": mfr} if mfr is not None else {})}
+    body = post(client, fake, {**SELLER_VARS, "includeBrokers": True, "queries": [query]}, "PartMultiMatch").json()
+    assert "errors" not in body, body
+    match: dict[str, Any] = body["data"]["supMultiMatch"][0]
+    return match
+
+
+def test_multi_match_filters_by_manufacturer_name_or_alias(nexar: FakeNexar, client: httpx.Client) -> None:
+    ti = next(p for p in nexar.parts if p["mpn"] == "LM358DR")
+    nexar.parts += [
+        {**ti, "manufacturer": {"name": "onsemi"}},
+        {**ti, "manufacturer": {"name": "TinyCircuits"}},
+        {**ti, "manufacturer": {"name": "Unheard Of Ltd", "aliases": ["UOL"]}},
+    ]
+
+    def makers(mfr: str | None) -> list[str]:
+        return [p["manufacturer"]["name"] for p in match_with_manufacturer(client, nexar, "LM358DR", mfr)["parts"]]
+
+    assert makers(None) == ["Texas Instruments", "onsemi", "TinyCircuits", "Unheard Of Ltd"]
+    assert makers("TI") == makers("texas instruments") == makers("Texas-Instruments") == ["Texas Instruments"]
+    assert makers("Fairchild Semiconductor") == makers("ON Semiconductor") == ["onsemi"]
+    assert makers("tiny circuits") == ["TinyCircuits"]
+    assert makers("Tiny") == [], "leading words, not leading letters"
+    assert makers("UOL") == makers("unheard of") == ["Unheard Of Ltd"]
+    assert makers("Texas Instrumentos") == makers("Instruments") == makers("T") == []
+    assert makers("") == makers(None), "an empty manufacturer filters nothing"
+    assert match_with_manufacturer(client, nexar, "LM358DR", "TI")["hits"] == 1
+
+
+def recordings() -> list[tuple[str, str, list[str]]]:
+    """(manufacturer asked, MPN, manufacturers Nexar returned) for every recorded
+    supMultiMatch that named a manufacturer (KiCost's file name `mpn_<manufacturer>_<MPN>`)."""
+    out = []
+    for path in sorted((shared_dir() / "realworld" / "nexar").glob("kicost-*/mpn_*.json")):
+        if path.stem.startswith("mpn_unk_"):
+            continue
+        asked, _, mpn = path.stem.removeprefix("mpn_").rpartition("_")
+        parts = json.loads(path.read_text(encoding="utf-8"))["data"]["supMultiMatch"][0]["parts"]
+        out.append((asked.replace("_", " "), mpn, [p["manufacturer"]["name"] for p in parts]))
+    if not out:
+        pytest.skip("no recorded Nexar answers under ../shared/realworld/nexar/")
+    return out
+
+
+def test_manufacturer_matching_reproduces_every_recorded_nexar_answer() -> None:
+    """Nexar returned these manufacturers for these names; the fake's rule accepts each."""
+    pairs = recordings()
+    assert len(pairs) >= 90
+    misses = [(asked, got) for asked, _, returned in pairs for got in returned if not manufacturer_matches(asked, {"name": got})]
+    assert misses == []
+    assert ("Texas Instrumentos", "SN74LS00N", []) in pairs
+
+
+def test_manufacturer_matching_rejects_the_other_makers_nexar_knows_for_an_mpn() -> None:
+    """Recorded without a manufacturer, SN74LS00N came from five makers, LM2611BMF from two."""
+    folder = shared_dir() / "realworld" / "nexar" / "kicost-2022-10"
+    if not folder.is_dir():
+        pytest.skip(f"no recorded Nexar answers in {folder}")
+
+    def makers(name: str) -> list[str]:
+        parts = json.loads((folder / name).read_text(encoding="utf-8"))["data"]["supMultiMatch"][0]["parts"]
+        return [p["manufacturer"]["name"] for p in parts]
+
+    sn74 = makers("mpn_unk_SN74LS00N.json")
+    assert len(sn74) == 5
+    for asked, want in [
+        ("Texas Instrumentos", []),
+        ("Texas Instruments", ["Texas Instruments"]),
+        ("TI", ["Texas Instruments"]),
+        ("NXP", ["NXP Semiconductors"]),
+        ("Motorola", ["Motorola"]),
+        ("ON Semiconductor", ["onsemi"]),
+    ]:
+        assert [m for m in sn74 if manufacturer_matches(asked, {"name": m})] == want, asked
+    lm2611 = makers("mpn_unk_LM2611BMF_NOPB.json")
+    assert [m for m in lm2611 if manufacturer_matches("Texas Instruments", {"name": m})] == ["Texas Instruments"]

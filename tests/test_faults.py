@@ -85,12 +85,16 @@ def test_one_failing_query_inside_a_multi_match(bot: BotServer, fake_nexar: Fake
     assert "1 of 25 matched parts used" in used_today(bot)
 
 
-def test_read_timeouts_are_retried_then_explained(bot: BotServer, fake_nexar: FakeNexar, fake_slack: FakeSlack) -> None:
+def test_read_timeouts_are_retried_once_then_explained_and_billed(
+    bot: BotServer, fake_nexar: FakeNexar, fake_slack: FakeSlack
+) -> None:
     bot.core.source.inner._http.timeout = __import__("httpx").Timeout(0.3)  # type: ignore[attr-defined]
-    fake_nexar.fail_next("timeout", times=3, seconds=1)
+    fake_nexar.fail_next("timeout", times=3, seconds=1, bill=True)
     bot.command("AD7685ARM")
-    assert "Nexar is not answering" in answer_text(fake_slack, 1)
-    assert "0 of 25 matched parts used" in used_today(bot)
+    assert "Nexar is not answering in time" in answer_text(fake_slack, 1)
+    assert len(fake_nexar.requests) == 2, "a read timeout is retried at most once"
+    assert "1 of 25 matched parts used" in used_today(bot), "Nexar may have billed it: settled as billed (SPEC)"
+    fake_nexar.reset()
     still_works(bot, fake_slack)
 
 

@@ -218,7 +218,7 @@ def test_parts_bought_before_a_refusal_are_answered_not_dropped(store: Store) ->
     from bot.service.lookup import _LeaderRefused
 
     svc, src = make(store, user_daily=1)
-    other = svc._key("NE555DR", Options()).cache_key()
+    other = svc._key(LineItem("NE555DR"), Options()).cache_key()
     svc.flights.claim([other])  # another user's lookup of NE555DR is in flight
     results: list[object] = []
     asker = threading.Thread(target=lambda: results.append(svc.lookup("T", "U1", ask("LM358DR, NE555DR"))))

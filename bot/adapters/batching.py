@@ -7,6 +7,9 @@ company with the same currency, country and seller filter, and then they go toge
 it would have been alone, with the same `limit`, so answers and billing do not change;
 fifty people asking at once cost a handful of requests instead of fifty.
 
+Searches naming a manufacturer batch apart, into one `supMultiMatch` (the only query
+that filters on a manufacturer), each query still with its own `limit`.
+
 `supSearchMpn` is non-null in Nexar's schema, so one search that fails takes the whole
 request's `data` with it: when Nexar rejects a batch, each search in it is asked again
 alone, and only the bad one fails.
@@ -41,7 +44,8 @@ class BatchSearch(Protocol):
     def suggest(self, text: str) -> tuple[str, ...]: ...
 
 
-Group = tuple[str, str, bool, int]
+Group = tuple[str, str, bool, int, bool]
+"""currency, country, all sellers, limit, and whether the searches name a manufacturer."""
 
 
 @dataclass(eq=False)
@@ -64,7 +68,7 @@ class BatchingSource:
         self._open: dict[Group, _Batch] = {}
 
     def search_mpn(self, key: LookupKey, limit: int) -> SearchResult:
-        group: Group = (key.currency, key.country, key.all_sellers, limit)
+        group: Group = (key.currency, key.country, key.all_sellers, limit, key.mfr is not None)
         with self._lock:
             batch = self._open.get(group)
             if batch is None and self._in_flight == 0:
@@ -101,6 +105,7 @@ class BatchingSource:
         return result
 
     def _lead(self, group: Group, batch: _Batch, limit: int) -> None:
+        by_manufacturer = group[4]
         batch.full.wait(self.window)
         with self._lock:
             if self._open.get(group) is batch:
@@ -109,6 +114,8 @@ class BatchingSource:
         try:
             if len(batch.keys) == 1:
                 batch.results = [self.inner.search_mpn(batch.keys[0], limit)]
+            elif by_manufacturer:
+                batch.results = self.inner.multi_match(batch.keys, limit)
             else:
                 batch.results = self.inner.search_many(batch.keys, limit)
         except SourceError as exc:

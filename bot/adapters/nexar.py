@@ -1,4 +1,5 @@
-"""Nexar GraphQL client: the only module that knows GraphQL and Nexar's JSON shapes.
+"""Nexar GraphQL client: the only module (with its documents in `nexar_queries`) that
+knows GraphQL and Nexar's JSON shapes.
 
 User text travels in GraphQL variables only; every query passes an explicit `limit`.
 """
@@ -10,101 +11,22 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import jwt
 
+from bot.adapters.nexar_queries import MULTI_MATCH, SEARCH_BATCH, SEARCH_MPN, SUGGEST
 from bot.domain.models import LookupKey, Offer, Part, PricePoint, SearchResult, Seller
 from bot.domain.pricing import parse_lifecycle
-from bot.ports import MAX_MULTI_QUERIES, PartLimitExceeded, QueryRejected, SourceError, SourceUnavailable
+from bot.ports import MAX_MULTI_QUERIES, PartLimitExceeded, PossiblyBilled, QueryRejected, SourceError, SourceUnavailable
 
 log = logging.getLogger(__name__)
 
-PART_FIELDS = """
-fragment PartFields on SupPart {
-  mpn
-  manufacturer { name }
-  shortDescription
-  octopartUrl
-  totalAvail
-  bestImage { url }
-  bestDatasheet { url }
-  specs { attribute { shortname name } displayValue }
-  sellers(authorizedOnly: $authorizedOnly, includeBrokers: $includeBrokers) {
-    company { name homepageUrl }
-    isAuthorized
-    isBroker
-    offers {
-      sku inventoryLevel moq packaging clickUrl updated
-      prices { quantity price currency convertedPrice convertedCurrency conversionRate }
-    }
-  }
-}
-"""
-
-SEARCH_MPN = (
-    """
-query PartSearch($q: String!, $limit: Int!, $currency: String!, $country: String!,
-                 $authorizedOnly: Boolean!, $includeBrokers: Boolean!) {
-  supSearchMpn(q: $q, limit: $limit, currency: $currency, country: $country) {
-    hits
-    results { part { ...PartFields } }
-  }
-}
-"""
-    + PART_FIELDS
-)
-
-MULTI_MATCH = (
-    """
-query PartMultiMatch($queries: [SupPartMatchQuery!]!, $currency: String!, $country: String!,
-                     $authorizedOnly: Boolean!, $includeBrokers: Boolean!) {
-  supMultiMatch(queries: $queries, currency: $currency, country: $country) {
-    reference
-    hits
-    error
-    parts { ...PartFields }
-  }
-}
-"""
-    + PART_FIELDS
-)
-
-
-def _search_batch(n: int) -> str:
-    """`n` PartSearch searches in one document, aliased s0…s{n-1}, each exactly as PartSearch asks."""
-    names = ", ".join(f"$q{i}: String!" for i in range(n))
-    fields = "".join(
-        f"  s{i}: supSearchMpn(q: $q{i}, limit: $limit, currency: $currency, country: $country) {{\n"
-        "    hits\n    results { part { ...PartFields } }\n  }\n"
-        for i in range(n)
-    )
-    return (
-        f"query PartSearchBatch{n}({names}, $limit: Int!, $currency: String!, $country: String!,\n"
-        "                 $authorizedOnly: Boolean!, $includeBrokers: Boolean!) {\n" + fields + "}\n" + PART_FIELDS
-    )
-
-
-SEARCH_BATCH = {n: _search_batch(n) for n in range(2, MAX_MULTI_QUERIES + 1)}
-
-SUGGEST = """
-query PartSuggest($q: String!) {
-  supSuggest(q: $q, partNumbersOnly: true) { text }
-}
-"""
-
-QUERIES = {
-    "PartSearch": SEARCH_MPN,
-    "PartMultiMatch": MULTI_MATCH,
-    "PartSuggest": SUGGEST,
-    **{f"PartSearchBatch{n}": doc for n, doc in SEARCH_BATCH.items()},
-}
-"""Every document the bot can send (tests validate them against Nexar's schema)."""
-
 RENEW_BEFORE = 300.0
 _PART_LIMIT_TEXT = "exceeded your part limit"
-_EXPIRED_CODES = ("AuthExpiredToken",)
+_TOKEN_CODES = ("AuthExpiredToken", "AuthInvalidToken")
+"""GraphQL error codes that a freshly issued token may cure: renew once and retry."""
 
 
 # --- JSON → models ------------------------------------------------------------------
@@ -120,6 +42,10 @@ def _price(p: dict[str, Any]) -> PricePoint:
     )
 
 
+def _order_multiple(value: Any) -> int | None:
+    return value if isinstance(value, int) and value > 0 else None
+
+
 def _offer(o: dict[str, Any]) -> Offer:
     return Offer(
         sku=o.get("sku") or "",
@@ -129,6 +55,7 @@ def _offer(o: dict[str, Any]) -> Offer:
         click_url=o.get("clickUrl") or "",
         updated=o.get("updated"),
         prices=tuple(_price(p) for p in o.get("prices") or ()),
+        order_multiple=_order_multiple(o.get("orderMultiple")),
     )
 
 
@@ -175,6 +102,14 @@ def _search_result(result_set: dict[str, Any]) -> SearchResult:
     results = result_set.get("results") or []
     part = parse_part(results[0]["part"]) if results else None
     return SearchResult(part=part, hits=int(result_set.get("hits") or 0))
+
+
+def _match_query(key: LookupKey, limit: int, reference: str) -> dict[str, Any]:
+    """A `SupPartMatchQuery`; Nexar matches `manufacturer` against the company's name and aliases."""
+    query: dict[str, Any] = {"mpn": key.mpn, "limit": limit, "reference": reference}
+    if key.mfr is not None:
+        query["manufacturer"] = key.mfr
+    return query
 
 
 def _check_batch(keys: Sequence[LookupKey]) -> None:
@@ -236,7 +171,8 @@ class NexarClient:
                 lambda: self._http.post(
                     self.token_url,
                     data={"grant_type": "client_credentials", "client_id": self._id, "client_secret": self._secret},
-                )
+                ),
+                billable=False,
             )
             if resp.status_code in (400, 401):
                 log.error("Nexar refused the client credentials (HTTP %s)", resp.status_code)
@@ -254,39 +190,49 @@ class NexarClient:
             return token
 
     # transport ----------------------------------------------------------------
-    def _send(self, call: Callable[[], httpx.Response]) -> httpx.Response:
-        """Run `call` with bounded retries for connect errors, timeouts, 429 and 5xx."""
-        last = ""
-        for attempt in range(self.attempts):
+    def _send(self, call: Callable[[], httpx.Response], *, billable: bool) -> httpx.Response:
+        """Run `call` with bounded retries for connect errors, timeouts, 429 and 5xx.
+
+        Kept hand-written rather than tenacity: the rules need state across attempts (a
+        read timeout of a `billable` call allows one more attempt only, and then fails as
+        `PossiblyBilled`) and the wait comes from the last response's Retry-After, so
+        tenacity's stop/wait callables would carry the same logic in more pieces."""
+        last, attempts, read_timeout = "", self.attempts, False
+        attempt = 0
+        while attempt < attempts:
             delay = self.backoff * (2**attempt) * (0.5 + random.random() / 2)
             try:
                 resp = call()
             except httpx.TransportError as exc:
-                last = f"{type(exc).__name__}"
-                log.warning("Nexar request failed (%s), attempt %d/%d", last, attempt + 1, self.attempts)
+                last = type(exc).__name__
+                if billable and isinstance(exc, httpx.ReadTimeout):
+                    read_timeout, attempts = True, min(attempts, attempt + 2)
+                log.warning("Nexar request failed (%s), attempt %d/%d", last, attempt + 1, attempts)
             else:
                 if resp.status_code == 500 and _PART_LIMIT_TEXT in resp.text:
                     log.error("Nexar part limit reached: %s", resp.text[:300])
                     raise PartLimitExceeded(resp.text[:300])
-                if resp.status_code == 429 or resp.status_code >= 500:
-                    last = f"HTTP {resp.status_code}"
-                    retry_after = resp.headers.get("Retry-After", "")
-                    if retry_after.isdigit():
-                        delay = min(float(retry_after), self.max_retry_after)
-                    log.warning("Nexar answered %s, attempt %d/%d", last, attempt + 1, self.attempts)
-                else:
+                if resp.status_code != 429 and resp.status_code < 500:
                     return resp
-            if attempt + 1 < self.attempts:
+                last = f"HTTP {resp.status_code}"
+                retry_after = resp.headers.get("Retry-After", "")
+                if retry_after.isdigit():
+                    delay = min(float(retry_after), self.max_retry_after)
+                log.warning("Nexar answered %s, attempt %d/%d", last, attempt + 1, attempts)
+            attempt += 1
+            if attempt < attempts:
                 self._sleep(delay)
-        raise SourceUnavailable(f"Nexar unavailable after {self.attempts} attempts ({last})")
+        if read_timeout:
+            raise PossiblyBilled(f"no answer from Nexar after {attempt} attempts ({last}, after a read timeout)")
+        raise SourceUnavailable(f"Nexar unavailable after {attempt} attempts ({last})")
 
     def execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        """POST one GraphQL document; renew the token once if Nexar says it expired."""
+        """POST one GraphQL document; renew the token once if Nexar rejects it."""
         token = self._fresh_token()
         try:
             return self._post(query, variables, token)
         except _Expired:
-            log.info("Nexar says the token expired; renewing it once")
+            log.info("Nexar rejected the token; renewing it once")
         try:
             return self._post(query, variables, self._fresh_token(stale=token))
         except _Expired as exc:
@@ -301,8 +247,11 @@ class NexarClient:
                 self.api_url,
                 json={"query": query, "variables": variables},
                 headers={"Authorization": f"Bearer {token}"},
-            )
+            ),
+            billable=True,
         )
+        if resp.status_code == 401:  # whatever the body: JSON errors, HTML or nothing at all
+            self._reject(token)
         try:
             body = resp.json()
         except ValueError:
@@ -310,14 +259,12 @@ class NexarClient:
         if not isinstance(body, dict):
             log.error("Nexar answered HTTP %s with a body that is not GraphQL JSON: %r", resp.status_code, resp.text[:200])
             raise SourceUnavailable(f"unreadable Nexar response (HTTP {resp.status_code})")
-        errors = body.get("errors") or []
-        if errors or resp.status_code == 401:
-            codes = {str((e.get("extensions") or {}).get("code", "")) for e in errors if isinstance(e, dict)}
-            messages = "; ".join(str(e.get("message", e)) for e in errors if isinstance(e, dict))
-            if codes & set(_EXPIRED_CODES) or "AuthExpiredToken" in messages or resp.status_code == 401:
-                if self._token == token:
-                    self._token_exp = 0.0
-                raise _Expired()
+        errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
+        if errors:
+            codes = {str((e.get("extensions") or {}).get("code", "")) for e in errors}
+            messages = "; ".join(str(e.get("message", e)) for e in errors)
+            if codes & set(_TOKEN_CODES) or "AuthExpiredToken" in messages:
+                self._reject(token)
             if _PART_LIMIT_TEXT in messages:
                 raise PartLimitExceeded(messages[:300])
             if body.get("data") is None:
@@ -331,16 +278,33 @@ class NexarClient:
             raise SourceUnavailable("Nexar answered without data")
         return data
 
+    def _reject(self, token: str) -> NoReturn:
+        """Nexar refused `token`: forget it (unless already renewed) and say so."""
+        with self._token_lock:
+            if self._token == token:
+                self._token_exp = 0.0
+        raise _Expired()
+
     # PartSource ---------------------------------------------------------------
     def search_mpn(self, key: LookupKey, limit: int) -> SearchResult:
+        """The best match for `key.mpn` (`supSearchMpn`); with a manufacturer, `supMultiMatch`,
+        the one query that can filter on it."""
+        if key.mfr is not None:
+            result = self.multi_match([key], limit)[0]
+            if isinstance(result, SourceError):
+                raise result
+            return result
         data = self.execute(SEARCH_MPN, {"q": key.mpn, "limit": limit, **seller_variables(key)})
         return _search_result(data.get("supSearchMpn") or {})
 
     def search_many(self, keys: Sequence[LookupKey], limit: int) -> list[SearchResult | SourceError]:
         """Several `search_mpn`s in one request (aliased `supSearchMpn` fields), same answers.
 
-        A search that fails alone (a partial GraphQL error) fails only its own key."""
+        A search that fails alone (a partial GraphQL error) fails only its own key. Keys
+        with a manufacturer belong in `multi_match`."""
         _check_batch(keys)
+        if any(k.mfr is not None for k in keys):
+            raise ValueError("supSearchMpn cannot filter on a manufacturer; use multi_match")
         if len(keys) == 1:
             return [self.search_mpn(keys[0], limit)]
         variables: dict[str, Any] = {f"q{i}": k.mpn for i, k in enumerate(keys)}
@@ -355,11 +319,12 @@ class NexarClient:
         return out
 
     def multi_match(self, keys: Sequence[LookupKey], limit: int) -> list[SearchResult | SourceError]:
-        """One `supMultiMatch` per batch of ≤ 20 keys sharing currency/country/sellers."""
+        """One `supMultiMatch` for ≤ 20 keys sharing currency/country/sellers; each query
+        names its key's manufacturer, if any."""
         if not keys:
             return []
         _check_batch(keys)
-        queries = [{"mpn": k.mpn, "limit": limit, "reference": str(i)} for i, k in enumerate(keys)]
+        queries = [_match_query(k, limit, str(i)) for i, k in enumerate(keys)]
         data = self.execute(MULTI_MATCH, {"queries": queries, **seller_variables(keys[0])})
         out: list[SearchResult | SourceError] = [
             SourceError("no answer for this query", "Nexar did not answer for this part.") for _ in keys

@@ -55,6 +55,8 @@ class Offer:
     click_url: str
     updated: str | None
     prices: tuple[PricePoint, ...] = ()
+    order_multiple: int | None = None
+    """Nexar's `orderMultiple`: the quantity bought must be a multiple of it (None: not given)."""
 
 
 @dataclass(frozen=True)
@@ -128,11 +130,22 @@ class LookupKey:
     currency: str = "USD"
     country: str = "US"
     all_sellers: bool = False
+    mfr: str | None = None
+    """Match only this manufacturer (sent to Nexar as written, whitespace tidied)."""
+
+    def __post_init__(self) -> None:
+        mfr = " ".join((self.mfr or "").split())
+        object.__setattr__(self, "mfr", mfr or None)
 
     def cache_key(self) -> str:
-        """Versioned, so entries written by an older release are simply not found."""
+        """Versioned, so entries written by an older release are simply not found.
+
+        v2: answers carry `orderMultiple` (v1 entries lack it and would price wrongly),
+        and the manufacturer is part of the key (case and spacing do not matter to Nexar;
+        "TI" and "Texas Instruments" are two entries: which names are aliases Nexar knows)."""
         sellers = "all" if self.all_sellers else "auth"
-        return f"v1|{normalize_mpn(self.mpn)}|{self.currency}|{self.country}|{sellers}"
+        mfr = (self.mfr or "").casefold()
+        return f"v2|{normalize_mpn(self.mpn)}|{self.currency}|{self.country}|{sellers}|{mfr}"
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,12 @@ Order of work for a lookup:
 2. the misses are claimed through single-flight, so simultaneous identical questions
    make one request;
 3. the leader reserves its worst case (one matched part per MPN: every query has
-   `limit: 1`), calls Nexar (one `supSearchMpn`, or `supMultiMatch` per 20 MPNs),
-   settles the reservation to the parts actually returned and caches the answers.
-   A list of more than 20 MPNs (a BOM) sends its `supMultiMatch` requests with at most
-   `concurrency` in flight, under the one reservation made for all of them.
+   `limit: 1`), calls Nexar (one `supSearchMpn`, or `supMultiMatch` per 20 MPNs or
+   for a manufacturer), settles the reservation to the parts actually returned (plus
+   those of a request Nexar may have run without answering: `PossiblyBilled`) and
+   caches the answers. A list of more than 20 MPNs (a BOM) sends its `supMultiMatch`
+   requests with at most `concurrency` in flight, under the one reservation made for
+   all of them.
 
 Quotas, recent lookups and the people asking belong to a workspace (`Workspace.key`);
 the answer cache and the flights are shared by every workspace.
@@ -28,7 +30,7 @@ from bot.domain.models import LineItem, LookupKey, Options, SearchResult
 from bot.domain.outcomes import Answer, Failed, Outcome, OverQuota, PartAnswer, QuotaView, Refusal
 from bot.domain.pricing import format_money, rank_offers
 from bot.domain.recent import RecentLookup
-from bot.ports import MAX_MULTI_QUERIES, LookupStore, PartSource, SourceError, StoreError
+from bot.ports import MAX_MULTI_QUERIES, LookupStore, PartSource, PossiblyBilled, SourceError, StoreError
 from bot.service.cache import AnswerCache
 from bot.service.quota import QuotaLedger
 from bot.service.singleflight import SingleFlight
@@ -105,7 +107,7 @@ class LookupService:
         record: bool = True,
     ) -> Outcome:
         """Answer every item of `lookup`. `progress(done, total)` follows Nexar batches."""
-        keys = [self._key(item.mpn, lookup.options) for item in lookup.items]
+        keys = [self._key(item, lookup.options) for item in lookup.items]
         run = _Run(workspace, user, progress=progress)
         try:
             self._fetch(run, list({k.cache_key(): k for k in keys}.values()))
@@ -164,8 +166,9 @@ class LookupService:
 
     # internals ----------------------------------------------------------------
     @staticmethod
-    def _key(mpn: str, options: Options) -> LookupKey:
-        return LookupKey(mpn.strip().upper(), options.currency, options.country, options.all_sellers)
+    def _key(item: LineItem, options: Options) -> LookupKey:
+        mfr = item.mfr or options.mfr
+        return LookupKey(item.mpn.strip().upper(), options.currency, options.country, options.all_sellers, mfr)
 
     def _answer(self, item: LineItem, r: _Resolved) -> PartAnswer:
         if r.error is not None:
@@ -298,6 +301,7 @@ class LookupService:
                 for key, res in zip(chunk, results, strict=True):
                     now = self.clock()
                     if isinstance(res, SourceError):
+                        returned += PARTS_PER_QUERY if isinstance(res, PossiblyBilled) else 0
                         self._finish(run, key, _Resolved(None, now, False, res))
                         continue
                     returned += 1 if res.part is not None else 0

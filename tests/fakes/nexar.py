@@ -4,7 +4,16 @@ It issues HS256 JWTs at ``/connect/token`` and executes GraphQL at ``/graphql`` 
 graphql-core against ``supply.graphql`` (a subset of Nexar's published schema), over
 a list of part dicts shaped like the bot's ``PartFields`` fragment (by default the
 bundled ``bot/data/sample_catalog.json``). It bills matched parts as Nexar does and
-can be told to fail in the ways the real service fails.
+can be told to fail in the ways the real service fails, or to answer with a recorded
+body verbatim (``reply_next``).
+
+A ``supMultiMatch`` query naming a ``manufacturer`` matches only parts whose manufacturer
+Nexar would plausibly take for it (``manufacturer_matches``): the name or one of the
+company's aliases, ignoring case, spaces and punctuation, or their leading words. That
+reproduces every recorded answer in ``../shared/realworld/nexar/`` (tests check it):
+"ST Microelectronics" finds STMicroelectronics, "Walsin" Walsin Technologies, "Avago"
+Broadcom, "Rean" Neutrik, while "Texas Instrumentos" finds nothing and "TI" finds
+Texas Instruments through its alias, never TinyCircuits.
 """
 
 from __future__ import annotations
@@ -78,9 +87,32 @@ FAULT_KINDS = frozenset(
         "expired",
         "part_limit",
         "disconnect",
+        "unauthorized",
     }
 )
-_FAULT_OPTIONS = frozenset({"retry_after", "seconds", "message"})
+_FAULT_OPTIONS = frozenset({"retry_after", "seconds", "message", "bill"})
+
+#: Other names a company goes by (Nexar's ``SupCompany.aliases``): acronyms, former and
+#: acquired names. A few real ones for the sample catalog's makers, and those the recorded
+#: answers need ("Avago" answered with Broadcom); Nexar's own lists are longer.
+COMPANY_ALIASES: dict[str, tuple[str, ...]] = {
+    "Texas Instruments": ("TI", "Texas Instruments Incorporated"),
+    "Analog Devices": ("ADI", "Analog Devices Inc."),
+    "onsemi": ("ON Semiconductor", "ON Semi", "Fairchild Semiconductor"),
+    "STMicroelectronics": ("ST", "STMicro"),
+    "Microchip": ("Microchip Technology", "Atmel"),
+    "Maxim Integrated": ("Maxim",),
+    "Diodes Incorporated": ("Diodes Inc.", "Zetex"),
+    "Diodes Inc.": ("Diodes Incorporated", "Zetex"),
+    "Pericom": ("Pericom Semiconductor", "Diodes Incorporated"),
+    "Broadcom": ("Avago Technologies", "Avago"),
+    "Neutrik": ("REAN",),
+    "Memory Protection Devices": ("MPD",),
+    "Amphenol ICC / FCI": ("Amphenol FCI", "FCI"),
+    "Lite-On": ("Lite-On Technology", "Vishay Lite-On"),
+    "ALPSALPINE": ("Alps Alpine", "ALPS Electric"),
+    "KEMET": ("KEMET Electronics",),
+}
 
 _NOT_AUTHENTICATED: dict[str, Any] = {
     "errors": [
@@ -140,6 +172,21 @@ def _match_mpn(parts: list[Part], query: str | None) -> list[Part]:
         elif pattern in mpn:
             ranked.append((2, index, part))
     return [part for _, _, part in sorted(ranked, key=lambda r: (r[0], r[1]))]
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.casefold())
+
+
+def manufacturer_matches(query: str, company: dict[str, Any]) -> bool:
+    """Whether Nexar would match a query's ``manufacturer`` to ``company`` (see the module doc)."""
+    wanted = _words(query)
+    names = (company["name"], *company.get("aliases", ()), *COMPANY_ALIASES.get(company["name"], ()))
+    for name in names:
+        words = _words(name)
+        if "".join(words) == "".join(wanted) or words[: len(wanted)] == wanted:
+            return True
+    return False
 
 
 def _match_sku(parts: list[Part], sku: str) -> list[Part]:
@@ -213,9 +260,8 @@ def _match_one(ctx: _Context, query: dict[str, Any], options: dict[str, Any]) ->
             "parts": [],
             "error": "A query needs one of mpn, sku or mpnOrSku.",
         }
-    if query.get("manufacturer"):
-        wanted = normalize_mpn(query["manufacturer"])
-        matches = [p for p in matches if wanted in normalize_mpn(p["manufacturer"]["name"])]
+    if query.get("manufacturer") and _words(query["manufacturer"]):
+        matches = [p for p in matches if manufacturer_matches(query["manufacturer"], p["manufacturer"])]
     if query.get("seller"):
         wanted = normalize_mpn(query["seller"])
         matches = [p for p in matches if any(wanted in normalize_mpn(s["company"]["name"]) for s in p.get("sellers", []))]
@@ -381,6 +427,13 @@ def _errors(message: str) -> dict[str, Any]:
 
 
 _PART_LIMIT_REPLY = _json_reply(500, _errors(PART_LIMIT_MESSAGE))
+#: What ASP.NET Core's bearer-token check answers, before any GraphQL runs: no body at all.
+#: (Nexar's GraphQL errors carry HotChocolate's `remote`/`schemaName` extensions: .NET.)
+_UNAUTHORIZED_REPLY = _Reply(
+    401,
+    content_type="text/plain",
+    headers=(("WWW-Authenticate", 'Bearer error="invalid_token", error_description="The token is expired"'),),
+)
 
 
 class _Server(ThreadingHTTPServer):
@@ -554,6 +607,7 @@ class FakeNexar:
         """Answer the next ``times`` /graphql requests with fault ``kind``.
 
         Options: ``retry_after`` (429, 503), ``seconds`` (timeout, default 10),
+        ``bill`` (timeout: the query ran and was billed, only its answer is late),
         ``message`` (graphql_error).
         """
         if kind not in FAULT_KINDS:
@@ -565,6 +619,23 @@ class FakeNexar:
             raise ValueError("times must be at least 1")
         with self._lock:
             self._faults.extend(_Fault(kind, dict(kw)) for _ in range(times))
+
+    def reply_next(
+        self,
+        status: int,
+        body: bytes | str | dict[str, Any],
+        *,
+        content_type: str = "application/json",
+        headers: tuple[tuple[str, str], ...] = (),
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` /graphql requests with ``body`` as given (a dict as JSON)."""
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        raw = json.dumps(body).encode() if isinstance(body, dict) else body.encode() if isinstance(body, str) else body
+        reply = _Reply(status, raw, content_type=content_type, headers=headers)
+        with self._lock:
+            self._faults.extend(_Fault("reply", {"reply": reply}) for _ in range(times))
 
     def expire_tokens(self) -> None:
         """Make every token issued so far answer as expired."""
@@ -665,7 +736,7 @@ class FakeNexar:
         if fault is None:
             reply, billed = self._answer(headers, request)
         elif fault.kind == "timeout":
-            reply, _ = self._answer(headers, request, bill=False)
+            reply, billed = self._answer(headers, request, bill=bool(fault.options.get("bill")))
             reply = replace(reply, delay=float(fault.options.get("seconds", 10)))
         else:
             reply = self._fault_reply(fault)
@@ -712,6 +783,11 @@ class FakeNexar:
             return _PART_LIMIT_REPLY
         if fault.kind == "disconnect":
             return _Reply(0, disconnect=True)
+        if fault.kind == "unauthorized":
+            return _UNAUTHORIZED_REPLY
+        if fault.kind == "reply":
+            reply: _Reply = fault.options["reply"]
+            return reply
         raise AssertionError(f"unhandled fault {fault.kind}")
 
     def _answer(self, headers: dict[str, str], request: _Request | str, bill: bool = True) -> tuple[_Reply, int]:
