@@ -17,7 +17,13 @@ from bot.domain.parsing import parse_options, strip_mentions
 from bot.domain.priced import price_rows, totals
 from bot.listeners.common import Deps, log
 from bot.messages.blocks import Message
-from bot.messages.bom import render_bom_error, render_bom_progress, render_bom_summary, render_outcome_problem
+from bot.messages.bom import (
+    render_bom_error,
+    render_bom_progress,
+    render_bom_summary,
+    render_outcome_problem,
+    upload_comment,
+)
 
 BOM_FILETYPES = {"csv", "tsv"}
 PROGRESS_EVERY = 1.0
@@ -126,7 +132,7 @@ def _price(
             content=bom_rows_csv(outcome, bom),
             filename=priced_name,
             title=f"Priced BOM: {name}",
-            initial_comment="The full priced BOM, one row per line.",
+            initial_comment=upload_comment(name),
         )
     except Exception:
         log.exception("could not upload the priced BOM")

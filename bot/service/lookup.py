@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 
 from bot.domain.commands import Lookup
 from bot.domain.models import LineItem, LookupKey, Options, SearchResult
+from bot.domain.money import format_money
 from bot.domain.outcomes import Answer, Failed, Outcome, OverQuota, PartAnswer, QuotaView, Refusal
-from bot.domain.pricing import format_money, rank_offers
+from bot.domain.priced import price_row
 from bot.ports import MAX_MULTI_QUERIES, PartSource, SourceError, Store
 from bot.service.cache import AnswerCache
 from bot.service.quota import QuotaLedger
@@ -346,10 +347,10 @@ class LookupService:
                 part = a.result.part if a.result else None
                 if part is not None:
                     entry["found"] = part.mpn
-                    best = rank_offers(part, a.item.quantity, options.currency, options.all_sellers)
-                    if best and best[0].unit_price is not None:
-                        entry["price"] = format_money(best[0].unit_price, best[0].currency)
-                        entry["seller"] = best[0].seller.name
+                    best = price_row(a, options).best
+                    if best is not None and best.unit_price is not None:
+                        entry["price"] = format_money(best.unit_price)
+                        entry["seller"] = best.seller.name
                 self.store.add_recent(f"{team}:{user}", entry, RECENT_KEEP)
         except Exception:
             log.exception("could not record recent lookups")
