@@ -906,7 +906,7 @@ def test_bom_rows_csv_one_row_per_line_and_defused_cells() -> None:
     ok_row = dict(zip(BOM_CSV_HEADER, rows[2], strict=True))
     assert (ok_row["mpn_found"], ok_row["unit_price"], ok_row["currency"], ok_row["extended_price"], ok_row["status"]) == (
         "OK1",
-        "2.5",
+        "2.50",
         "USD",
         "7.50",
         "ok",
