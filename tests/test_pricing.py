@@ -18,8 +18,8 @@ from bot.domain.pricing import (
     parse_lifecycle,
     price_offer,
     rank_offers,
-    stock_label,
 )
+from bot.messages.blocks import stock_label
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -582,3 +582,13 @@ def test_two_breaks_at_one_quantity_use_the_first_listed() -> None:
 def test_lifecycle_drops_nexars_last_updated_note(text: str | None, clean: str, status: Lifecycle) -> None:
     assert clean_lifecycle_text(text) == clean
     assert parse_lifecycle(text) is status
+
+
+@pytest.mark.parametrize(
+    ("converted", "shown"),
+    [("16.548354", "16.55"), ("0.113478", "0.1135"), ("1234.5678", "1234.57"), ("0.00845123", "0.008451"), ("0.5", "0.50")],
+)
+def test_converted_estimates_keep_four_significant_digits(converted: str, shown: str) -> None:
+    p = price_offer(S, offer(pp(1, 1.0, "EUR", converted, "USD")), 3, "USD")
+    assert p.estimated and p.unit_price == Money(Decimal(shown), "USD")
+    assert p.extended_price == Money(Decimal(shown) * 3, "USD")

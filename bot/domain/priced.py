@@ -23,18 +23,14 @@ class Row:
     ranked: tuple[PricedOffer, ...]
     best: PricedOffer | None
     status: str
+    stocked: tuple[PricedOffer, ...] = ()
+    """The ranked offers in stock (or -2), best first."""
+    unstocked: tuple[PricedOffer, ...] = ()
+    """Out of stock, non-stocked, unknown or RFQ: shown as such, last."""
 
     @property
     def part(self) -> Part | None:
         return self.answer.result.part if self.answer.result else None
-
-    @property
-    def stocked(self) -> tuple[PricedOffer, ...]:
-        return tuple(p for p in self.ranked if is_stocked(p))
-
-    @property
-    def unstocked(self) -> tuple[PricedOffer, ...]:
-        return tuple(p for p in self.ranked if not is_stocked(p))
 
     @property
     def extended(self) -> Money | None:
@@ -48,8 +44,10 @@ def price_row(a: PartAnswer, options: Options) -> Row:
     if part is None:
         return Row(a, (), None, "not found")
     ranked = tuple(rank_offers(part, a.item.quantity, options.currency, options.all_sellers))
-    best = next((p for p in ranked if is_stocked(p) and p.unit_price is not None), None)
-    return Row(a, ranked, best, _status(a, part, best, options.currency))
+    stocked = tuple(p for p in ranked if is_stocked(p))
+    unstocked = tuple(p for p in ranked if not is_stocked(p))
+    best = next((p for p in stocked if p.unit_price is not None), None)
+    return Row(a, ranked, best, _status(a, part, best, options.currency), stocked, unstocked)
 
 
 def _status(a: PartAnswer, part: Part, best: PricedOffer | None, currency: str) -> str:

@@ -7,13 +7,10 @@ and amounts in different currencies are never compared.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from bot.domain.models import (
-    NON_STOCKED,
-    RFQ,
     STOCK_UNKNOWN,
-    UNKNOWN,
     Lifecycle,
     Offer,
     Part,
@@ -61,7 +58,7 @@ def _ladder(offer: Offer, currency: str) -> tuple[tuple[PricePoint, ...], bool]:
     if native:
         return _sorted(native), False
     converted = tuple(
-        PricePoint(p.quantity, p.converted_price, currency)
+        PricePoint(p.quantity, estimate(p.converted_price), currency)
         for p in offer.prices
         if p.converted_currency == currency and p.converted_price is not None
     )
@@ -71,6 +68,15 @@ def _ladder(offer: Offer, currency: str) -> tuple[tuple[PricePoint, ...], bool]:
         first = offer.prices[0].currency
         return _sorted(tuple(p for p in offer.prices if p.currency == first)), False
     return (), False
+
+
+def estimate(amount: Decimal) -> Decimal:
+    """A converted price to four significant digits, never less than cents: Nexar's
+    conversion is an estimate, and its sixth decimal would only pretend otherwise."""
+    if not amount:
+        return amount
+    places = max(2, 3 - amount.adjusted())
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def _sorted(points: tuple[PricePoint, ...]) -> tuple[PricePoint, ...]:
@@ -167,15 +173,3 @@ def rank_offers(part: Part, quantity: int, currency: str, all_sellers: bool = Fa
         if priced:
             best.append(min(priced, key=key))
     return sorted(best, key=key)
-
-
-def stock_label(level: int) -> str:
-    if level > 0:
-        return f"{level:,}"
-    return {
-        0: "out of stock",
-        NON_STOCKED: "non-stocked",
-        STOCK_UNKNOWN: "in stock",
-        UNKNOWN: "unknown",
-        RFQ: "RFQ",
-    }.get(level, "unknown")

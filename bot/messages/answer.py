@@ -9,7 +9,6 @@ from bot.domain.models import STOCK_UNKNOWN, Lifecycle, Part, PricedOffer
 from bot.domain.money import format_money
 from bot.domain.outcomes import Answer, Failed, Outcome, OverQuota, PartAnswer
 from bot.domain.priced import Row
-from bot.domain.pricing import stock_label
 from bot.messages.blocks import (
     MAX_CONTEXT,
     MAX_TEXT,
@@ -28,6 +27,7 @@ from bot.messages.blocks import (
     safe_url,
     section,
     share_actions,
+    stock_label,
 )
 from bot.messages.replies import render_failed, render_over_quota
 from bot.messages.table import render_multi

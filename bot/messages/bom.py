@@ -8,7 +8,6 @@ from typing import Any
 from bot.domain.bom import Bom
 from bot.domain.outcomes import Answer, Failed, OverQuota
 from bot.domain.priced import Row, totals_by_currency
-from bot.domain.pricing import stock_label
 from bot.messages.blocks import (
     MAX_TEXT,
     Block,
@@ -22,6 +21,7 @@ from bot.messages.blocks import (
     limit_blocks,
     plural,
     section,
+    stock_label,
 )
 from bot.messages.replies import render_failed, render_over_quota
 

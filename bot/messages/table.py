@@ -5,8 +5,20 @@ from __future__ import annotations
 from bot.domain.money import format_money
 from bot.domain.outcomes import Answer
 from bot.domain.priced import totals_by_currency
-from bot.domain.pricing import stock_label
-from bot.messages.blocks import MAX_TEXT, Block, Message, clip, escape, footer, header, lead_blocks, limit_blocks, plural, section
+from bot.messages.blocks import (
+    MAX_TEXT,
+    Block,
+    Message,
+    clip,
+    escape,
+    footer,
+    header,
+    lead_blocks,
+    limit_blocks,
+    plural,
+    section,
+    stock_label,
+)
 
 
 def _cell(text: str) -> dict[str, str]:
