@@ -3,6 +3,7 @@ and cached answers that keep every digit."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,8 @@ from hypothesis import strategies as st
 from bot.domain.codes import COUNTRIES, CURRENCIES
 from bot.domain.models import Lifecycle, Offer, Part, PricePoint, SearchResult, Seller
 from bot.domain.money import CurrencyMismatch, Money, Totals, format_money, plain_amount, to_decimal
+from bot.ports import Store
+from bot.service.cache import AnswerCache
 
 
 def m(amount: str, currency: str = "USD") -> Money:
@@ -148,3 +151,14 @@ def test_iso_codes_come_from_current_iso_data() -> None:
     assert {"US", "DE", "CN", "GB"} <= COUNTRIES
     assert all(len(c) == 3 and c.isupper() for c in CURRENCIES)
     assert all(len(c) == 2 and c.isupper() for c in COUNTRIES)
+
+
+def test_exact_amounts_survive_every_store(store: Store) -> None:
+    """Through the real SQLite and Redis stores (a fresh cache, as another process would read it)."""
+    result = _result()
+    AnswerCache(store, ttl=600).put("k", result, time.time())
+    read = AnswerCache(store, ttl=600).get("k")
+    assert read is not None and read[0] == result
+    part = read[0].part
+    assert part is not None
+    assert part.sellers[0].offers[0].prices[0].price == Decimal("0.012345678901234567890")
