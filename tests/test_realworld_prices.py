@@ -238,3 +238,12 @@ def test_every_recorded_part_renders_within_slack_limits(quantity: int) -> None:
         msg = render_answer(_answer(parse_part(raw_loose), quantity)).to_dict()
         assert_valid_message(msg)
         assert "Last Updated" not in json.dumps(msg), name
+
+
+@needs_recordings
+def test_absent_total_stock_is_not_shown_as_zero() -> None:
+    name, _, raw = next(r for r in RECORDS if "totalAvail" not in r[2])
+    part = parse_part(raw)
+    assert part.total_avail is None, name
+    msg = render_answer(_answer(part, 1)).to_dict()
+    assert "Total stock" not in json.dumps(msg)

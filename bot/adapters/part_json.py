@@ -89,7 +89,7 @@ def parse_part(d: dict[str, Any]) -> Part:
         manufacturer=(d.get("manufacturer") or {}).get("name") or "",
         description=d.get("shortDescription") or "",
         octopart_url=d.get("octopartUrl"),
-        total_avail=total if total and total > 0 else 0,
+        total_avail=None if total is None else max(total, 0),
         image_url=(d.get("bestImage") or {}).get("url"),
         datasheet_url=(d.get("bestDatasheet") or {}).get("url"),
         lifecycle=parse_lifecycle(raw_lifecycle),

@@ -112,7 +112,8 @@ class Part:
     manufacturer: str
     description: str = ""
     octopart_url: str | None = None
-    total_avail: int = 0
+    total_avail: int | None = 0
+    """Nexar's `totalAvail`; None when the answer did not carry it (not the same as none in stock)."""
     image_url: str | None = None
     datasheet_url: str | None = None
     lifecycle: Lifecycle = Lifecycle.UNKNOWN

@@ -118,7 +118,8 @@ def _part_summary(part: Part, hits: int) -> Block:
     if part.description:
         lines.append(escape(clip(part.description, 500)))
     lines.append(f"*Lifecycle:* {_lifecycle(part)}")
-    lines.append(f"*Total stock:* {part.total_avail:,}")
+    if part.total_avail is not None:
+        lines.append(f"*Total stock:* {part.total_avail:,}")
     links = []
     if safe_url(part.datasheet_url):
         links.append(link(part.datasheet_url, ":page_facing_up: Datasheet"))
