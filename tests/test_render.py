@@ -7,6 +7,7 @@ import io
 import json
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -30,8 +31,9 @@ from bot.domain.models import (
     SearchResult,
     Seller,
 )
+from bot.domain.money import Money, format_money
 from bot.domain.outcomes import Answer, Failed, OverQuota, PartAnswer, QuotaView, Refusal
-from bot.domain.pricing import format_money, format_total, is_stocked, parse_lifecycle, rank_offers
+from bot.domain.pricing import clean_lifecycle_text, is_stocked, parse_lifecycle, rank_offers
 from bot.domain.recent import RecentLookup
 from bot.messages.answer import SELLERS_SHOWN, render_answer, render_outcome
 from bot.messages.blocks import SHARE_ACTION, Message
@@ -62,7 +64,12 @@ HOSTILE = settings(
 def pp(
     quantity: int, price: float, currency: str = "USD", converted: float | None = None, converted_currency: str | None = None
 ) -> PricePoint:
-    return PricePoint(quantity, price, currency, converted, converted_currency)
+    conv = None if converted is None else Decimal(str(converted))
+    return PricePoint(quantity, Decimal(str(price)), currency, conv, converted_currency)
+
+
+def money(value: float | str, currency: str = "USD") -> str:
+    return format_money(Money(Decimal(str(value)), currency))
 
 
 def offer(
@@ -99,7 +106,7 @@ def make_part(
         image_url=image,
         datasheet_url=datasheet,
         lifecycle=parse_lifecycle(lifecycle),
-        lifecycle_text=lifecycle,
+        lifecycle_text=clean_lifecycle_text(lifecycle),
         sellers=tuple(sellers),
     )
 
@@ -300,21 +307,35 @@ def test_image_url_with_characters_to_escape_stays_within_slack_limits() -> None
     valid(msg)
 
 
-@pytest.mark.parametrize("status", ["NRND", "EOL", "Obsolete", "Not Recommended for New Designs", "Last Time Buy"])
-def test_lifecycle_warnings_are_flagged(status: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "label"),
+    [
+        ("NRND", "NRND"),
+        ("EOL", "EOL"),
+        ("Obsolete", "Obsolete"),
+        ("Not Recommended for New Designs", "NRND (Not Recommended for New Designs)"),
+        ("Last Time Buy", "EOL (Last Time Buy)"),
+        ("EOL (Last Updated: 2 weeks ago)", "EOL"),
+    ],
+)
+def test_lifecycle_warnings_are_flagged(status: str, label: str) -> None:
     msg = render(answer(pa(make_part(DIGIKEY, lifecycle=status))))
     sections = texts(msg, "section")
-    assert any(t.startswith(":warning:") and status in t for t in sections), sections
-    assert f"*Lifecycle:* :warning: *{status}*" in _summary(msg)["text"]["text"]
+    assert any(t.startswith(f":warning: *Lifecycle: {label}*") for t in sections), sections
+    assert f"*Lifecycle:* :warning: *{label}*" in _summary(msg)["text"]["text"]
+    assert "Last Updated" not in dump(msg)
     assert "lifecycle" in msg["text"]
 
 
-@pytest.mark.parametrize("status", ["Production", "New", ""])
-def test_healthy_lifecycle_is_not_flagged(status: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "label"),
+    [("Production", "Production"), ("New", "New"), ("", "Unknown"), ("Production (Last Updated: 2 years ago)", "Production")],
+)
+def test_healthy_lifecycle_is_not_flagged(status: str, label: str) -> None:
     msg = render(answer(pa(make_part(DIGIKEY, lifecycle=status))))
     assert ":warning:" not in dump(msg)
     assert "lifecycle" not in msg["text"]
-    assert f"*Lifecycle:* {status or 'Unknown'}" in _summary(msg)["text"]["text"]
+    assert f"*Lifecycle:* {label}\n" in _summary(msg)["text"]["text"]
 
 
 def test_datasheet_and_octopart_links() -> None:
@@ -361,7 +382,8 @@ def test_sellers_are_ordered_as_rank_offers() -> None:
     )
     msg = render(answer(pa(part, qty=100)))
     expected = [p.seller.name for p in rank_offers(part, 100, "USD") if is_stocked(p)]
-    assert expected == ["Cheap", "Unknown qty", "Dear", "Partial", "Unpriced"]
+    # Unknown quantity (-2) is not known to cover 100 pieces: after every offer that does.
+    assert expected == ["Cheap", "Dear", "Unknown qty", "Partial", "Unpriced"]
     assert seller_names(msg) == expected
     assert "*Authorized sellers for 100 pcs* · cheapest with stock first" in texts(msg, "section")
 
@@ -382,7 +404,8 @@ def test_prices_keep_the_precision_a_buyer_needs() -> None:
     part = make_part(seller("LCSC", offer(pp(1, 0.0123), pp(1000, 0.00845), stock=10**6)))
     msg = render(answer(pa(part, qty=10)))
     section = next(t for t in texts(msg, "section") if "LCSC" in t)
-    assert "*$0.0123* each → *$0.12* for 10" in section
+    # The extended price is exact too: 10 × 0.0123 is 0.123, not a rounded 0.12.
+    assert "*$0.0123* each → *$0.123* for 10" in section
     assert "1,000+ $0.00845" in section
 
 
@@ -572,8 +595,8 @@ def test_multi_part_answer_is_one_table_with_a_total() -> None:
     assert len(rows) == 5
     total = 30.0 + 20.0 + 21.06
     summary = next(t for t in texts(msg, "section") if t.startswith("*Total"))
-    assert summary == f"*Total: {format_total(total, 'USD')}* for 3 lines priced · 3 lines need a look"
-    assert msg["text"].startswith(f"Price check of 4 parts: total {format_total(total, 'USD')} for 3 lines priced; ")
+    assert summary == f"*Total: {money(total)}* for 3 lines priced · 3 lines need a look"
+    assert msg["text"].startswith(f"Price check of 4 parts: total {money(total)} for 3 lines priced; ")
     assert "NOPE1: not found" in msg["text"]
 
 
@@ -604,10 +627,11 @@ def test_multi_part_total_does_not_add_different_currencies() -> None:
     rows = _table(msg)
     assert rows[2][3] == "€1,000.00"
     summary = next(t for t in texts(msg, "section") if t.startswith("*Total"))
-    assert format_total(1010.0, "USD") not in summary, summary
-    assert format_total(1010.0, "USD") not in msg["text"]
+    assert money(1010) not in summary, summary
+    assert money(1010) not in msg["text"]
     assert "$10.00" in summary and "€1,000.00" in summary
-    assert summary.endswith("for 2 lines priced")
+    assert summary.endswith("for 2 lines priced · 1 line needs a look")
+    assert rows[2][6] == "priced in EUR"
 
 
 def test_twenty_parts_fit_in_one_message() -> None:
@@ -737,7 +761,8 @@ def test_render_failed() -> None:
     valid(msg)
     section = msg["blocks"][0]["text"]["text"]
     assert section == ":warning: Nexar said &lt;no&gt; &amp; stopped\n_Asked: LM358, NE555, A1, A2, A3_"
-    assert msg["text"] == "Sorry — Nexar said <no> & stopped"
+    # The fallback text is mrkdwn too: escaped, so Slack shows "<no> & stopped" as written.
+    assert msg["text"] == "Sorry — Nexar said &lt;no&gt; &amp; stopped"
     assert "No matched parts were billed" in dump(msg)
 
 
@@ -878,11 +903,11 @@ def test_bom_rows_csv_one_row_per_line_and_defused_cells() -> None:
     assert evil_row["line"] == "2" and evil_row["mpn_asked"] == "EVIL1" and evil_row["qty"] == "10"
     assert evil_row["best_seller"] == '\'=HYPERLINK("http://x")'
     assert evil_row["manufacturer"] == "'@SUM(1)"
-    assert evil_row["unit_price"] == "0.0123" and evil_row["extended_price"] == "0.12"
+    assert evil_row["unit_price"] == "0.0123" and evil_row["extended_price"] == "0.123"
     ok_row = dict(zip(BOM_CSV_HEADER, rows[2], strict=True))
     assert (ok_row["mpn_found"], ok_row["unit_price"], ok_row["currency"], ok_row["extended_price"], ok_row["status"]) == (
         "OK1",
-        "2.5",
+        "2.50",
         "USD",
         "7.50",
         "ok",
@@ -985,9 +1010,9 @@ PRICES = st.lists(
     st.builds(
         PricePoint,
         st.integers(1, 10**7),
-        st.floats(0.00001, 1e6),
+        st.decimals(Decimal("0.00001"), Decimal(10**6), places=5),
         st.sampled_from(["USD", "EUR", "CHF", "JPY", "XXX"]),
-        st.one_of(st.none(), st.floats(0.00001, 1e6)),
+        st.one_of(st.none(), st.decimals(Decimal("0.00001"), Decimal(10**6), places=5)),
         st.one_of(st.none(), st.sampled_from(["USD", "EUR"])),
     ),
     max_size=6,
@@ -1154,4 +1179,4 @@ def test_prices_and_money_in_table_cells_stay_short() -> None:
     msg = render(answer(pa(part, qty=10_000_000), pa(part, qty=1)))
     for row in _table(msg):
         assert all(len(c) <= 200 for c in row)
-    assert format_money(123456.789, "USD") in " ".join(_table(msg)[1])
+    assert money(123456.789) in " ".join(_table(msg)[1])

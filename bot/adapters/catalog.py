@@ -10,15 +10,20 @@ import json
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-from bot.adapters.nexar import parse_part
+from bot.adapters.part_json import parse_part
 from bot.domain.models import LookupKey, Part, PricePoint, SearchResult, Seller, normalize_mpn
 from bot.ports import SourceError
 
 # Fixed sample exchange rates (units per USD), for the sample data only.
-SAMPLE_RATES = {"USD": 1.0, "EUR": 0.92, "GBP": 0.79, "JPY": 150.0, "CHF": 0.88, "CAD": 1.37, "CNY": 7.2}
+SAMPLE_RATES = {
+    c: Decimal(r)
+    for c, r in {"USD": "1", "EUR": "0.92", "GBP": "0.79", "JPY": "150", "CHF": "0.88", "CAD": "1.37", "CNY": "7.2"}.items()
+}
+_CONVERTED_PLACES = Decimal("0.000001")
 
 
 class SampleCatalog:
@@ -67,11 +72,12 @@ class SampleCatalog:
         return replace(part, sellers=tuple(sellers))
 
     @staticmethod
-    def _convert(p: PricePoint, currency: str, rate: float | None) -> PricePoint:
+    def _convert(p: PricePoint, currency: str, rate: Decimal | None) -> PricePoint:
         source = SAMPLE_RATES.get(p.currency)
         if rate is None or source is None:
             return replace(p, converted_price=None, converted_currency=None)
-        return replace(p, converted_price=round(p.price / source * rate, 6), converted_currency=currency)
+        converted = (p.price / source * rate).quantize(_CONVERTED_PLACES)
+        return replace(p, converted_price=converted, converted_currency=currency)
 
     def search_mpn(self, key: LookupKey, limit: int) -> SearchResult:
         found = self._matches(key.mpn)

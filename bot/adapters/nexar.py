@@ -17,8 +17,8 @@ import httpx
 import jwt
 
 from bot.adapters.nexar_queries import MULTI_MATCH, SEARCH_BATCH, SEARCH_MPN, SUGGEST
-from bot.domain.models import LookupKey, Offer, Part, PricePoint, SearchResult, Seller
-from bot.domain.pricing import parse_lifecycle
+from bot.adapters.part_json import parse_part
+from bot.domain.models import LookupKey, SearchResult
 from bot.ports import MAX_MULTI_QUERIES, PartLimitExceeded, PossiblyBilled, QueryRejected, SourceError, SourceUnavailable
 
 log = logging.getLogger(__name__)
@@ -27,66 +27,6 @@ RENEW_BEFORE = 300.0
 _PART_LIMIT_TEXT = "exceeded your part limit"
 _TOKEN_CODES = ("AuthExpiredToken", "AuthInvalidToken")
 """GraphQL error codes that a freshly issued token may cure: renew once and retry."""
-
-
-# --- JSON → models ------------------------------------------------------------------
-
-
-def _price(p: dict[str, Any]) -> PricePoint:
-    return PricePoint(
-        quantity=int(p["quantity"]),
-        price=float(p["price"]),
-        currency=str(p["currency"]),
-        converted_price=float(p["convertedPrice"]) if p.get("convertedPrice") is not None else None,
-        converted_currency=p.get("convertedCurrency"),
-    )
-
-
-def _order_multiple(value: Any) -> int | None:
-    return value if isinstance(value, int) and value > 0 else None
-
-
-def _offer(o: dict[str, Any]) -> Offer:
-    return Offer(
-        sku=o.get("sku") or "",
-        inventory_level=int(o.get("inventoryLevel", -3)),
-        moq=int(o["moq"]) if o.get("moq") else None,
-        packaging=o.get("packaging"),
-        click_url=o.get("clickUrl") or "",
-        updated=o.get("updated"),
-        prices=tuple(_price(p) for p in o.get("prices") or ()),
-        order_multiple=_order_multiple(o.get("orderMultiple")),
-    )
-
-
-def parse_part(d: dict[str, Any]) -> Part:
-    """A `PartFields` JSON object as a `Part`."""
-    lifecycle_text = ""
-    for spec in d.get("specs") or ():
-        if (spec.get("attribute") or {}).get("shortname") == "lifecyclestatus":
-            lifecycle_text = spec.get("displayValue") or ""
-    sellers = tuple(
-        Seller(
-            name=(s.get("company") or {}).get("name") or "Unknown seller",
-            is_authorized=bool(s.get("isAuthorized")),
-            is_broker=bool(s.get("isBroker")),
-            offers=tuple(_offer(o) for o in s.get("offers") or ()),
-            homepage_url=(s.get("company") or {}).get("homepageUrl"),
-        )
-        for s in d.get("sellers") or ()
-    )
-    return Part(
-        mpn=d["mpn"],
-        manufacturer=(d.get("manufacturer") or {}).get("name") or "",
-        description=d.get("shortDescription") or "",
-        octopart_url=d.get("octopartUrl"),
-        total_avail=int(d.get("totalAvail") or 0),
-        image_url=(d.get("bestImage") or {}).get("url"),
-        datasheet_url=(d.get("bestDatasheet") or {}).get("url"),
-        lifecycle=parse_lifecycle(lifecycle_text),
-        lifecycle_text=lifecycle_text,
-        sellers=sellers,
-    )
 
 
 def seller_variables(key: LookupKey) -> dict[str, Any]:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+
+from bot.domain.money import Money, to_decimal
 
 
 def normalize_mpn(mpn: str) -> str:
@@ -39,11 +42,46 @@ class Lifecycle(StrEnum):
 
 @dataclass(frozen=True)
 class PricePoint:
+    """One price break: from `quantity` pieces, `price` each in `currency` (exact), and
+    Nexar's conversion into the asked currency when it has one."""
+
     quantity: int
-    price: float
+    price: Decimal
     currency: str
-    converted_price: float | None = None
+    converted_price: Decimal | None = None
     converted_currency: str | None = None
+
+    @property
+    def money(self) -> Money:
+        return Money(self.price, self.currency)
+
+    @property
+    def converted(self) -> Money | None:
+        if self.converted_price is None or not self.converted_currency:
+            return None
+        return Money(self.converted_price, self.converted_currency)
+
+    def to_json(self) -> dict[str, Any]:
+        """Amounts as strings, so a cached answer keeps every digit."""
+        return {
+            "quantity": self.quantity,
+            "price": str(self.price),
+            "currency": self.currency,
+            "converted_price": None if self.converted_price is None else str(self.converted_price),
+            "converted_currency": self.converted_currency,
+        }
+
+    @classmethod
+    def from_json(cls, p: dict[str, Any]) -> PricePoint:
+        """Also reads entries written before amounts were strings (JSON floats)."""
+        converted = p.get("converted_price")
+        return cls(
+            quantity=int(p["quantity"]),
+            price=to_decimal(p["price"]),
+            currency=str(p["currency"]),
+            converted_price=None if converted is None else to_decimal(converted),
+            converted_currency=p.get("converted_currency"),
+        )
 
 
 @dataclass(frozen=True)
@@ -56,7 +94,7 @@ class Offer:
     updated: str | None
     prices: tuple[PricePoint, ...] = ()
     order_multiple: int | None = None
-    """Nexar's `orderMultiple`: the quantity bought must be a multiple of it (None: not given)."""
+    """Nexar's `orderMultiple`: the quantity bought is a multiple of it (when > 1)."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +112,8 @@ class Part:
     manufacturer: str
     description: str = ""
     octopart_url: str | None = None
-    total_avail: int = 0
+    total_avail: int | None = 0
+    """Nexar's `totalAvail`; None when the answer did not carry it (not the same as none in stock)."""
     image_url: str | None = None
     datasheet_url: str | None = None
     lifecycle: Lifecycle = Lifecycle.UNKNOWN
@@ -96,7 +135,7 @@ class SearchResult:
         if self.part is not None:
             part = dict(vars(self.part))
             part["sellers"] = [
-                {**vars(s), "offers": [{**vars(o), "prices": [dict(vars(p)) for p in o.prices]} for o in s.offers]}
+                {**vars(s), "offers": [{**vars(o), "prices": [p.to_json() for p in o.prices]} for o in s.offers]}
                 for s in self.part.sellers
             ]
         return {"part": part, "hits": self.hits, "suggestions": list(self.suggestions)}
@@ -111,7 +150,7 @@ class SearchResult:
                     **{
                         **s,
                         "offers": tuple(
-                            Offer(**{**o, "prices": tuple(PricePoint(**p) for p in o["prices"])}) for o in s["offers"]
+                            Offer(**{**o, "prices": tuple(PricePoint.from_json(p) for p in o["prices"])}) for o in s["offers"]
                         ),
                     }
                 )
@@ -172,22 +211,42 @@ class Options:
 
 @dataclass(frozen=True)
 class PricedOffer:
-    """A seller's offer priced at the asked quantity."""
+    """A seller's offer priced at the asked quantity: what the buyer really pays.
+
+    `bought` is the quantity actually bought: the asked one, raised to the minimum order
+    (`below_moq`) and rounded up to the order multiple (`rounded_up`)."""
 
     seller: Seller
     offer: Offer
-    unit_price: float | None
-    currency: str | None
-    priced_quantity: int | None
+    unit_price: Money | None
+    bought: int | None
     below_moq: bool
     estimated: bool
     breaks: tuple[PricePoint, ...] = field(default=())
+    rounded_up: bool = False
 
     @property
-    def extended_price(self) -> float | None:
-        if self.unit_price is None or self.priced_quantity is None:
+    def currency(self) -> str | None:
+        return self.unit_price.currency if self.unit_price else None
+
+    @property
+    def priced_quantity(self) -> int | None:
+        return self.bought
+
+    @property
+    def extended_price(self) -> Money | None:
+        if self.unit_price is None or self.bought is None:
             return None
-        return self.unit_price * self.priced_quantity
+        return self.unit_price * self.bought
+
+    @property
+    def enough_stock(self) -> bool:
+        """Known stock covers the quantity bought (-2, in stock but how many unknown, does not)."""
+        return self.bought is not None and 0 < self.bought <= self.offer.inventory_level
+
+    @property
+    def short_stock(self) -> bool:
+        return 0 < self.offer.inventory_level < (self.bought or 0)
 
     @property
     def in_stock(self) -> bool:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain.models import LineItem, Options, SearchResult
+from bot.domain.priced import Row, rank_rows
 from bot.domain.pricing import is_exact_match
 
 
@@ -64,6 +65,11 @@ class Answer:
     sample: bool
     now: float
     understood: str | None = None
+    rows: tuple[Row, ...] = field(init=False, repr=False, compare=False)
+    """Each answer priced and its sellers ranked, once, when the answer is built."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rows", rank_rows(self.answers, self.options))
 
 
 @dataclass(frozen=True)

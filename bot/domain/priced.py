@@ -1,68 +1,100 @@
-"""The best offer for each line of an answer, and totals per currency. No I/O."""
+"""An answer priced once: each line's sellers ranked, its best offer, its status; totals
+per currency. Built when the `Answer` is, so renderers only format. No I/O."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.domain.models import PricedOffer
-from bot.domain.outcomes import Answer, PartAnswer
-from bot.domain.pricing import format_total, is_stocked, rank_offers
+from bot.domain.models import STOCK_UNKNOWN, Options, Part, PricedOffer
+from bot.domain.money import Money, Totals
+from bot.domain.pricing import is_stocked, rank_offers
+
+if TYPE_CHECKING:
+    from bot.domain.outcomes import Answer, PartAnswer
 
 
 @dataclass(frozen=True)
 class Row:
-    """One line of a multi-part answer or a BOM."""
+    """One line of an answer: every seller ranked at the line's quantity, and the best buy."""
 
     answer: PartAnswer
+    ranked: tuple[PricedOffer, ...]
     best: PricedOffer | None
     status: str
+    stocked: tuple[PricedOffer, ...] = ()
+    """The ranked offers in stock (or -2), best first."""
+    unstocked: tuple[PricedOffer, ...] = ()
+    """Out of stock, non-stocked, unknown or RFQ: shown as such, last."""
 
     @property
-    def extended(self) -> float | None:
+    def part(self) -> Part | None:
+        return self.answer.result.part if self.answer.result else None
+
+    @property
+    def extended(self) -> Money | None:
         return self.best.extended_price if self.best else None
 
 
-def price_rows(answer: Answer) -> list[Row]:
-    rows = []
-    opts = answer.options
-    for a in answer.answers:
-        part = a.result.part if a.result else None
-        if a.error:
-            rows.append(Row(a, None, "error: " + a.error))
-            continue
-        if part is None:
-            rows.append(Row(a, None, "not found"))
-            continue
-        ranked = rank_offers(part, a.item.quantity, opts.currency, opts.all_sellers)
-        best = next((p for p in ranked if is_stocked(p) and p.unit_price is not None), None)
-        flags = []
-        if not a.exact:
-            flags.append(f"closest: {part.mpn}")
-        if part.lifecycle.is_warning:
-            flags.append(part.lifecycle.value)
-        if best is None:
-            flags.append("no stock")
-        elif 0 < best.offer.inventory_level < a.item.quantity:
+def price_row(a: PartAnswer, options: Options) -> Row:
+    part = a.result.part if a.result else None
+    if a.error:
+        return Row(a, (), None, "error: " + a.error)
+    if part is None:
+        return Row(a, (), None, "not found")
+    ranked = tuple(rank_offers(part, a.item.quantity, options.currency, options.all_sellers))
+    stocked = tuple(p for p in ranked if is_stocked(p))
+    unstocked = tuple(p for p in ranked if not is_stocked(p))
+    best = next((p for p in stocked if p.unit_price is not None), None)
+    return Row(a, ranked, best, _status(a, part, best, options.currency), stocked, unstocked)
+
+
+def _status(a: PartAnswer, part: Part, best: PricedOffer | None, currency: str) -> str:
+    flags = []
+    if not a.exact:
+        flags.append(f"closest: {part.mpn}")
+    if part.lifecycle.is_warning:
+        flags.append(part.lifecycle.value)
+    if best is None:
+        flags.append("no stock")
+    else:
+        if best.short_stock:
             flags.append("short stock")
-        elif best.below_moq:
-            flags.append(f"MOQ {best.priced_quantity:,}")
-        if best is not None and best.estimated:
+        elif best.offer.inventory_level == STOCK_UNKNOWN:
+            flags.append("stock qty unknown")
+        if best.below_moq:
+            flags.append(f"MOQ {best.bought:,}")
+        if best.rounded_up and best.offer.order_multiple:
+            flags.append(f"multiples of {best.offer.order_multiple:,}")
+        if best.estimated:
             flags.append("≈ converted")
-        rows.append(Row(a, best, ", ".join(flags) or "ok"))
-    return rows
+        elif best.currency != currency:
+            flags.append(f"priced in {best.currency}")
+    return ", ".join(flags) or "ok"
+
+
+def rank_rows(answers: Sequence[PartAnswer], options: Options) -> tuple[Row, ...]:
+    return tuple(price_row(a, options) for a in answers)
+
+
+def price_rows(answer: Answer) -> list[Row]:
+    """The answer's rows (priced once, when the answer was built)."""
+    return list(answer.rows)
+
+
+def totals_by_currency(rows: Sequence[Row]) -> tuple[Totals, int]:
+    """The extended prices summed per currency (never across), and how many lines are priced."""
+    sums = Totals()
+    priced = 0
+    for r in rows:
+        if r.extended is not None:
+            sums.add(r.extended)
+            priced += 1
+    return sums, priced
 
 
 def totals(rows: Sequence[Row]) -> tuple[str, int]:
-    """(the sum of extended prices, one sum per currency, e.g. "$1,010.00 + €12.00"; lines priced).
-
-    A line only has a price in another currency when neither a native nor a converted
-    price in the asked one exists; such amounts are never added to the others."""
-    sums: dict[str | None, float] = {}
-    priced = 0
-    for r in rows:
-        if r.extended is not None and r.best is not None:
-            sums[r.best.currency] = sums.get(r.best.currency, 0.0) + r.extended
-            priced += 1
-    text = " + ".join(format_total(v, c) for c, v in sums.items()) or format_total(0.0, None)
-    return text, priced
+    """(the totals as text, e.g. "$1,010.00 + €12.00"; lines priced)."""
+    sums, priced = totals_by_currency(rows)
+    return sums.text(), priced

@@ -1,14 +1,16 @@
-"""Price breaks, ranking and money formatting. Pure functions over `bot.domain.models`."""
+"""Price breaks, minimum orders, order multiples and ranking by what the buyer really pays.
+
+Pure functions over `bot.domain.models`; amounts are `Money` (Decimal with a currency),
+and amounts in different currencies are never compared.
+"""
 
 from __future__ import annotations
 
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 from bot.domain.models import (
-    NON_STOCKED,
-    RFQ,
     STOCK_UNKNOWN,
-    UNKNOWN,
     Lifecycle,
     Offer,
     Part,
@@ -18,14 +20,19 @@ from bot.domain.models import (
     normalize_mpn,
 )
 
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "CN¥", "INR": "₹", "KRW": "₩"}
+_STATUS_NOTE = re.compile(r"\s*\((?:last updated|updated)[^)]*\)\s*", re.IGNORECASE)
+
+
+def clean_lifecycle_text(text: str | None) -> str:
+    """Nexar's display value without its "(Last Updated: 2 years ago)" note."""
+    return " ".join(_STATUS_NOTE.sub(" ", text or "").split())
 
 
 def parse_lifecycle(text: str | None) -> Lifecycle:
     """Map Nexar's `lifecyclestatus` display value to a status."""
-    if not text:
+    t = clean_lifecycle_text(text).lower()
+    if not t:
         return Lifecycle.UNKNOWN
-    t = text.strip().lower()
     if "obsolete" in t or "discontinued" in t:
         return Lifecycle.OBSOLETE
     if "nrnd" in t or "not recommended" in t:
@@ -43,66 +50,120 @@ def is_exact_match(asked: str, found: str) -> bool:
     return normalize_mpn(asked) == normalize_mpn(found)
 
 
-def _ladder(offer: Offer, currency: str) -> tuple[tuple[PricePoint, ...], str | None, bool]:
-    """The offer's breaks usable in `currency`: native ones, else converted (an estimate)."""
+def _ladder(offer: Offer, currency: str) -> tuple[tuple[PricePoint, ...], bool]:
+    """The offer's breaks usable in `currency`: native ones, else Nexar's conversions (an
+    estimate), else the breaks of the offer's own first currency (priced, never compared
+    with the asked currency)."""
     native = tuple(p for p in offer.prices if p.currency == currency)
     if native:
-        return tuple(sorted(native, key=lambda p: p.quantity)), currency, False
+        return _sorted(native), False
     converted = tuple(
-        PricePoint(p.quantity, p.converted_price, currency)
+        PricePoint(p.quantity, estimate(p.converted_price), currency)
         for p in offer.prices
         if p.converted_currency == currency and p.converted_price is not None
     )
     if converted:
-        return tuple(sorted(converted, key=lambda p: p.quantity)), currency, True
+        return _sorted(converted), True
     if offer.prices:
         first = offer.prices[0].currency
-        same = tuple(p for p in offer.prices if p.currency == first)
-        return tuple(sorted(same, key=lambda p: p.quantity)), first, False
-    return (), None, False
+        return _sorted(tuple(p for p in offer.prices if p.currency == first)), False
+    return (), False
+
+
+def estimate(amount: Decimal) -> Decimal:
+    """A converted price to four significant digits, never less than cents: Nexar's
+    conversion is an estimate, and its sixth decimal would only pretend otherwise."""
+    if not amount:
+        return amount
+    places = max(2, 3 - amount.adjusted())
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _sorted(points: tuple[PricePoint, ...]) -> tuple[PricePoint, ...]:
+    """By quantity; of two breaks at one quantity, the first listed."""
+    seen: dict[int, PricePoint] = {}
+    for p in points:
+        seen.setdefault(p.quantity, p)
+    return tuple(sorted(seen.values(), key=lambda p: p.quantity))
+
+
+def quantity_bought(quantity: int, minimum: int, multiple: int | None) -> int:
+    """At least `minimum`, rounded up to a whole number of `multiple`s."""
+    bought = max(quantity, minimum)
+    if multiple and multiple > 1:
+        bought = -(-bought // multiple) * multiple
+    return bought
 
 
 def price_offer(seller: Seller, offer: Offer, quantity: int, currency: str) -> PricedOffer:
-    """Unit price at `quantity`: the largest break ≤ quantity; below the minimum
-    order (the MOQ or the smallest break) the price at that minimum, flagged."""
-    breaks, cur, estimated = _ladder(offer, currency)
+    """The offer at `quantity`: below the minimum order (the MOQ or the smallest break) the
+    minimum is bought, then rounded up to the order multiple; the unit price is the largest
+    break at or below the quantity bought."""
+    breaks, estimated = _ladder(offer, currency)
     if not breaks:
-        return PricedOffer(seller, offer, None, None, None, False, False, ())
+        return PricedOffer(seller, offer, None, None, False, False, ())
     minimum = max(offer.moq or 1, breaks[0].quantity)
-    below = quantity < minimum
-    priced_qty = minimum if below else quantity
-    unit = None
-    for point in breaks:
-        if point.quantity <= priced_qty:
-            unit = point.price
-    return PricedOffer(seller, offer, unit, cur, priced_qty, below, estimated, breaks)
+    bought = quantity_bought(quantity, minimum, offer.order_multiple)
+    unit = next(p for p in reversed(breaks) if p.quantity <= bought).money
+    return PricedOffer(
+        seller,
+        offer,
+        unit,
+        bought,
+        below_moq=quantity < minimum,
+        estimated=estimated,
+        breaks=breaks,
+        rounded_up=bought > max(quantity, minimum),
+    )
 
 
-def _group(p: PricedOffer) -> int:
+ENOUGH, UNKNOWN_QTY, PARTIAL, UNPRICED, NO_STOCK = range(5)
+
+
+def stock_group(p: PricedOffer) -> int:
+    """Enough known stock, in stock but how many unknown (-2), too little stock (all three
+    priced), in stock but unpriced, then out of stock / non-stocked / unknown / RFQ."""
     level = p.offer.inventory_level
-    if p.unit_price is not None and (level == STOCK_UNKNOWN or (p.priced_quantity or 0) <= level):
-        return 0
-    if p.unit_price is not None and level > 0:
-        return 1
+    if p.unit_price is not None:
+        if p.enough_stock:
+            return ENOUGH
+        if level == STOCK_UNKNOWN:
+            return UNKNOWN_QTY
+        if level > 0:
+            return PARTIAL
     if level > 0 or level == STOCK_UNKNOWN:
-        return 2
-    return 3
+        return UNPRICED
+    return NO_STOCK
 
 
-def _sort_key(p: PricedOffer, currency: str) -> tuple[int, bool, bool, float, int]:
-    """Within a stock group: offers priced in the asked currency before those only priced in
-    another (their numbers do not compare), offers that sell the asked quantity before those
-    priced at a larger minimum order, then the cheapest unit price, then the most stock."""
-    price = p.unit_price if p.unit_price is not None else float("inf")
-    return (_group(p), p.currency not in (None, currency), p.below_moq, price, -max(p.offer.inventory_level, 0))
+def is_stocked(p: PricedOffer) -> bool:
+    return stock_group(p) < NO_STOCK
+
+
+SortKey = tuple[int, int, str, bool, Decimal, int]
+
+
+def sort_key(p: PricedOffer, currency: str) -> SortKey:
+    """Stock group, then offers priced in the asked currency (native or converted) before
+    those priced only in another, which are grouped by currency: amounts are compared only
+    within one currency. Then the extended price of what is bought, then the most stock."""
+    ext = p.extended_price
+    other = ext is not None and ext.currency != currency
+    return (
+        stock_group(p),
+        1 if other else 0,
+        ext.currency if ext is not None and other else "",
+        ext is None,
+        ext.amount if ext is not None else Decimal(0),
+        -max(p.offer.inventory_level, 0),
+    )
 
 
 def rank_offers(part: Part, quantity: int, currency: str, all_sellers: bool = False) -> list[PricedOffer]:
-    """Each seller's best offer at `quantity`, best first: enough stock and cheapest first,
-    then partial stock, then unpriced, then out-of-stock / non-stocked / RFQ last."""
+    """Each seller's best offer at `quantity`, best first (see `sort_key`)."""
 
-    def key(p: PricedOffer) -> tuple[int, bool, bool, float, int]:
-        return _sort_key(p, currency)
+    def key(p: PricedOffer) -> SortKey:
+        return sort_key(p, currency)
 
     best: list[PricedOffer] = []
     for seller in part.sellers:
@@ -112,39 +173,3 @@ def rank_offers(part: Part, quantity: int, currency: str, all_sellers: bool = Fa
         if priced:
             best.append(min(priced, key=key))
     return sorted(best, key=key)
-
-
-def is_stocked(p: PricedOffer) -> bool:
-    return _group(p) < 3
-
-
-def stock_label(level: int) -> str:
-    if level > 0:
-        return f"{level:,}"
-    return {
-        0: "out of stock",
-        NON_STOCKED: "non-stocked",
-        STOCK_UNKNOWN: "in stock",
-        UNKNOWN: "unknown",
-        RFQ: "RFQ",
-    }.get(level, "unknown")
-
-
-def format_money(value: float, currency: str | None) -> str:
-    """Unit prices keep the precision a buyer needs: 0.0123, not 0.01; 12.50, not 12.5."""
-    decimals = 2 if value >= 100 else 4 if value >= 1 else 5
-    text = f"{value:,.{decimals}f}".rstrip("0")
-    whole, _, frac = text.partition(".")
-    text = f"{whole}.{frac.ljust(2, '0')}"
-    return _with_symbol(text, currency)
-
-
-def format_total(value: float, currency: str | None) -> str:
-    return _with_symbol(f"{value:,.2f}", currency)
-
-
-def _with_symbol(text: str, currency: str | None) -> str:
-    if currency is None:
-        return text
-    symbol = _SYMBOLS.get(currency)
-    return f"{symbol}{text}" if symbol else f"{text} {currency}"

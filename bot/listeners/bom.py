@@ -26,6 +26,7 @@ from bot.messages.bom import (
     render_bom_summary,
     render_nothing_read,
     render_outcome_problem,
+    upload_comment,
 )
 
 BOM_FILETYPES = {"csv", "tsv", "xlsx"}
@@ -168,7 +169,7 @@ def _price(
             content=bom_rows_csv(outcome, bom),
             filename=priced_name,
             title=f"Priced BOM: {name}",
-            initial_comment="The full priced BOM, one row per line.",
+            initial_comment=upload_comment(name),
         )
     except Exception:
         log.exception("could not upload the priced BOM")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from bot.domain.models import Part, PricedOffer
+from bot.domain.models import STOCK_UNKNOWN, Lifecycle, Part, PricedOffer
+from bot.domain.money import format_money
 from bot.domain.outcomes import Answer, Failed, Outcome, OverQuota, PartAnswer
-from bot.domain.pricing import format_money, format_total, is_stocked, rank_offers, stock_label
+from bot.domain.priced import Row
 from bot.messages.blocks import (
     MAX_CONTEXT,
     MAX_TEXT,
@@ -26,6 +27,7 @@ from bot.messages.blocks import (
     safe_url,
     section,
     share_actions,
+    stock_label,
 )
 from bot.messages.replies import render_failed, render_over_quota
 from bot.messages.table import render_multi
@@ -33,10 +35,20 @@ from bot.messages.table import render_multi
 SELLERS_SHOWN = 8
 
 
+def lifecycle_label(part: Part) -> str:
+    """The clean status ("EOL"), with Nexar's wording when it says more ("NRND (Not
+    Recommended for New Designs)"); never its "(Last Updated: …)" note."""
+    status, text = part.lifecycle, part.lifecycle_text
+    if status is Lifecycle.UNKNOWN:
+        return text or status.value
+    if text and text.lower() != status.value.lower():
+        return f"{status.value} ({text})"
+    return status.value
+
+
 def _lifecycle(part: Part) -> str:
-    status = part.lifecycle
-    label = escape(part.lifecycle_text or status.value)
-    if status.is_warning:
+    label = escape(lifecycle_label(part))
+    if part.lifecycle.is_warning:
         return f":warning: *{label}*"
     return label
 
@@ -46,17 +58,24 @@ def _breaks_text(p: PricedOffer) -> str:
         return ""
     idx = 0
     for i, b in enumerate(p.breaks):
-        if b.quantity <= (p.priced_quantity or 0):
+        if b.quantity <= (p.bought or 0):
             idx = i
-    shown = p.breaks[max(0, idx - 2) : idx + 3]
+    start = max(0, idx - 2)
+    shown = p.breaks[start : idx + 3]
     return "Breaks: " + " · ".join(
-        (
-            f"*{b.quantity:,}+ {format_money(b.price, b.currency)}*"
-            if i + max(0, idx - 2) == idx
-            else f"{b.quantity:,}+ {format_money(b.price, b.currency)}"
-        )
+        f"*{b.quantity:,}+ {format_money(b.money)}*" if start + i == idx else f"{b.quantity:,}+ {format_money(b.money)}"
         for i, b in enumerate(shown)
     )
+
+
+def _bought_note(p: PricedOffer, quantity: int) -> str:
+    """Why the quantity bought is not the one asked."""
+    multiple = p.offer.order_multiple
+    if p.rounded_up and multiple:
+        return f"sold in multiples of {multiple:,}: priced for {p.bought:,}, not {quantity:,}"
+    if p.below_moq:
+        return f"priced at the minimum order of {p.bought:,}, not {quantity:,}"
+    return ""
 
 
 def _offer_text(p: PricedOffer, quantity: int) -> str:
@@ -65,24 +84,22 @@ def _offer_text(p: PricedOffer, quantity: int) -> str:
     if not p.seller.is_authorized:
         flags.append("broker" if p.seller.is_broker else "not authorized")
     head = f"*{seller}*" + (f" _({', '.join(flags)})_" if flags else "")
-    head += f"  ·  {stock_label(p.offer.inventory_level)}"
-    if p.offer.inventory_level > 0:
-        head += " in stock"
+    level = p.offer.inventory_level
+    head += f"  ·  {level:,} in stock" if level > 0 else f"  ·  {stock_label(level)}"
+    if level == STOCK_UNKNOWN:
+        head += ", quantity unknown"
     if p.offer.moq and p.offer.moq > 1:
         head += f"  ·  MOQ {p.offer.moq:,}"
+    if p.offer.order_multiple and p.offer.order_multiple > 1:
+        head += f"  ·  multiples of {p.offer.order_multiple:,}"
     if p.offer.packaging:
         head += f"  ·  {escape(p.offer.packaging)}"
     lines = [head]
-    if p.unit_price is not None and p.priced_quantity is not None and p.extended_price is not None:
-        line = (
-            f"*{format_money(p.unit_price, p.currency)}* each → *{format_total(p.extended_price, p.currency)}* "
-            f"for {p.priced_quantity:,}"
-        )
-        notes = []
-        if p.below_moq:
-            notes.append(f"priced at the minimum order of {p.priced_quantity:,}, not {quantity:,}")
-        if 0 < p.offer.inventory_level < (p.priced_quantity or 0):
-            notes.append(f"only {p.offer.inventory_level:,} in stock")
+    if p.unit_price is not None and p.bought is not None and p.extended_price is not None:
+        line = f"*{format_money(p.unit_price)}* each → *{format_money(p.extended_price)}* for {p.bought:,}"
+        notes = [n for n in (_bought_note(p, quantity),) if n]
+        if p.short_stock:
+            notes.append(f"only {level:,} in stock")
         if p.estimated:
             notes.append("≈ converted, an estimate")
         if notes:
@@ -101,7 +118,8 @@ def _part_summary(part: Part, hits: int) -> Block:
     if part.description:
         lines.append(escape(clip(part.description, 500)))
     lines.append(f"*Lifecycle:* {_lifecycle(part)}")
-    lines.append(f"*Total stock:* {part.total_avail:,}")
+    if part.total_avail is not None:
+        lines.append(f"*Total stock:* {part.total_avail:,}")
     links = []
     if safe_url(part.datasheet_url):
         links.append(link(part.datasheet_url, ":page_facing_up: Datasheet"))
@@ -123,9 +141,9 @@ def octopart_search(mpn: str) -> str:
     return "https://octopart.com/search?q=" + quote(mpn)
 
 
-def render_single(answer: Answer, a: PartAnswer, *, actions: Block | None = None) -> Message:
-    item, opts = a.item, answer.options
-    part = a.result.part if a.result else None
+def render_single(answer: Answer, row: Row, *, actions: Block | None = None) -> Message:
+    a, opts = row.answer, answer.options
+    item, part = a.item, row.part
     blocks = lead_blocks(answer)
     if part is None:
         return _render_no_match(answer, a, blocks, actions)
@@ -135,16 +153,14 @@ def render_single(answer: Answer, a: PartAnswer, *, actions: Block | None = None
     if part.lifecycle.is_warning:
         blocks.append(
             section(
-                f":warning: *Lifecycle: {escape(part.lifecycle_text or part.lifecycle.value)}*. Check availability and alternatives before designing it in."
+                f":warning: *Lifecycle: {escape(lifecycle_label(part))}*. Check availability and alternatives before designing it in."
             )
         )
     blocks.append(_part_summary(part, a.result.hits if a.result else 1))
     blocks.append(divider())
-    ranked = rank_offers(part, item.quantity, opts.currency, opts.all_sellers)
-    stocked = [p for p in ranked if is_stocked(p)]
-    unstocked = [p for p in ranked if not is_stocked(p)]
+    stocked, unstocked = row.stocked, row.unstocked
     scope = "all sellers" if opts.all_sellers else "authorized sellers"
-    if not ranked:
+    if not row.ranked:
         blocks.append(
             section(
                 f"*No {scope} list this part.*"
@@ -165,8 +181,7 @@ def render_single(answer: Answer, a: PartAnswer, *, actions: Block | None = None
     if actions:
         blocks.append(actions)
     blocks.append(footer(answer))
-    text = _single_text(answer, a, part, stocked)
-    return Message(text, limit_blocks(blocks, 2 if actions else 1))
+    return Message(_single_text(answer, row, part), limit_blocks(blocks, 2 if actions else 1))
 
 
 def _unstocked_text(unstocked: Sequence[PricedOffer]) -> str:
@@ -182,29 +197,28 @@ def _unstocked_text(unstocked: Sequence[PricedOffer]) -> str:
     return text + (f" and {extra} more" if extra > 0 else "")
 
 
-def _single_text(answer: Answer, a: PartAnswer, part: Part, stocked: Sequence[PricedOffer]) -> str:
+def _single_text(answer: Answer, row: Row, part: Part) -> str:
+    """The plain-text fallback (Slack parses it as mrkdwn too: every value escaped)."""
     bits = [f"{part.mpn} ({part.manufacturer})" if part.manufacturer else part.mpn]
-    if not a.exact:
-        bits[0] = f"closest match for {a.item.mpn}: {bits[0]}"
+    if not row.answer.exact:
+        bits[0] = f"closest match for {row.answer.item.mpn}: {bits[0]}"
     if part.lifecycle.is_warning:
         bits.append(f"lifecycle {part.lifecycle.value}")
-    best = next((p for p in stocked if p.unit_price is not None), None)
+    best = row.best
     if best is not None and best.unit_price is not None:
         level = best.offer.inventory_level
         stock = f"{level:,} in stock" if level > 0 else stock_label(level)
-        bits.append(
-            f"best {format_money(best.unit_price, best.currency)} each at {best.priced_quantity:,} from {best.seller.name} ({stock})"
-        )
-    elif stocked:
+        bits.append(f"best {format_money(best.unit_price)} each at {best.bought:,} from {best.seller.name} ({stock})")
+    elif row.stocked:
         bits.append("in stock but no price listed")
     else:
         bits.append("no seller with stock")
-    if stocked:
-        bits.append(plural(len(stocked), "seller") + " with stock")
+    if row.stocked:
+        bits.append(plural(len(row.stocked), "seller") + " with stock")
     text = "; ".join(bits)
     if answer.sample:
         text = "[sample data] " + text
-    return clip(text, MAX_TEXT)
+    return escape(clip(text, MAX_TEXT))
 
 
 def _render_no_match(answer: Answer, a: PartAnswer, blocks: list[Block], actions: Block | None) -> Message:
@@ -218,7 +232,7 @@ def _render_no_match(answer: Answer, a: PartAnswer, blocks: list[Block], actions
     blocks = [header(f"No match for {clip(a.item.mpn, 40)}"), *blocks, section("\n".join(lines))]
     blocks.append(footer(answer))
     text = f"No part matches {a.item.mpn}." + (f" Did you mean {', '.join(suggestions[:5])}?" if suggestions else "")
-    return Message(("[sample data] " if answer.sample else "") + text, blocks)
+    return Message(escape(clip(("[sample data] " if answer.sample else "") + text, MAX_TEXT)), blocks)
 
 
 def render_answer(answer: Answer, *, share_value: str | None = None, public: bool = False) -> Message:
@@ -228,7 +242,7 @@ def render_answer(answer: Answer, *, share_value: str | None = None, public: boo
     msg = (
         render_multi(answer, actions=actions)
         if len(answer.answers) > 1
-        else render_single(answer, answer.answers[0], actions=actions)
+        else render_single(answer, answer.rows[0], actions=actions)
     )
     return public_copy(answer, msg) if public else msg
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
+from bot.domain.models import NON_STOCKED, RFQ, STOCK_UNKNOWN, UNKNOWN
 from bot.domain.outcomes import Answer, QuotaView
 
 MAX_BLOCKS = 50
@@ -170,3 +171,16 @@ def share_actions(value: str) -> Block:
             }
         ],
     }
+
+
+def stock_label(level: int) -> str:
+    """A stock level as a buyer reads it: a count, or what Nexar's negative code means."""
+    if level > 0:
+        return f"{level:,}"
+    return {
+        0: "out of stock",
+        NON_STOCKED: "non-stocked",
+        STOCK_UNKNOWN: "in stock",
+        UNKNOWN: "unknown",
+        RFQ: "RFQ",
+    }.get(level, "unknown")

@@ -7,8 +7,7 @@ from typing import Any
 
 from bot.domain.bom import Bom
 from bot.domain.outcomes import Answer, Failed, OverQuota
-from bot.domain.priced import Row, price_rows, totals
-from bot.domain.pricing import stock_label
+from bot.domain.priced import Row, totals_by_currency
 from bot.messages.blocks import (
     MAX_TEXT,
     Block,
@@ -22,19 +21,22 @@ from bot.messages.blocks import (
     limit_blocks,
     plural,
     section,
+    stock_label,
 )
 from bot.messages.replies import render_failed, render_over_quota
 
 
 def render_bom_progress(name: str, done: int, total: int) -> Message:
-    text = f"Reading {name}…" if total <= 0 else f"Pricing {name}: {done:,} of {total:,} distinct parts looked up…"
-    return Message(escape(text), [section(f":hourglass_flowing_sand: {escape(clip(text, 500))}")])
+    text = escape(
+        clip(f"Reading {name}…" if total <= 0 else f"Pricing {name}: {done:,} of {total:,} distinct parts looked up…", 500)
+    )
+    return Message(text, [section(f":hourglass_flowing_sand: {text}")])
 
 
 def render_bom_error(name: str, problem: str) -> Message:
     text = f"I could not price {name}: {problem}."
     return Message(
-        clip(escape(text), MAX_TEXT),
+        escape(clip(text, MAX_TEXT)),
         [
             section(f":warning: I could not price *{escape(clip(name, 100))}*: {escape(clip(problem, 2000))}."),
             context("Nothing was looked up and nothing was billed."),
@@ -50,20 +52,28 @@ def render_outcome_problem(outcome: OverQuota | Failed, name: str) -> Message:
         f"*{escape(clip(name, 100))}* needs {plural(outcome.refusal.needed, 'matched part')} that are not cached; "
         f"{plural(outcome.fits, 'line')} of {len(outcome.items):,} would fit in what is left."
     )
-    return Message(f"{escape(name)}: {msg.text} {outcome.fits} of {len(outcome.items)} lines would fit.", [lead, *msg.blocks])
+    return Message(
+        f"{escape(clip(name, 100))}: {msg.text} {outcome.fits} of {len(outcome.items)} lines would fit.", [lead, *msg.blocks]
+    )
+
+
+def upload_comment(name: str) -> str:
+    """The initial comment of the priced-BOM upload (mrkdwn: the file name escaped)."""
+    return f"The full priced BOM for *{escape(clip(name, 200))}*, one row per line."
 
 
 def render_bom_summary(answer: Answer, bom: Bom, name: str) -> Message:
-    rows = price_rows(answer)
-    total, priced = totals(rows)
+    rows = answer.rows
+    sums, priced = totals_by_currency(rows)
+    total_text = sums.text()
     not_found = [r for r in rows if r.status == "not found" or r.status.startswith("error")]
     short = [r for r in rows if r.best is None and r.answer.result and r.answer.result.part] + [
-        r for r in rows if r.best is not None and 0 < r.best.offer.inventory_level < r.answer.item.quantity
+        r for r in rows if r.best is not None and r.best.short_stock
     ]
     lifecycle = [r for r in rows if r.answer.result and r.answer.result.part and r.answer.result.part.lifecycle.is_warning]
     fields = [
         f"*Lines priced*\n{priced:,} of {len(rows):,}",
-        f"*Total*\n{total}",
+        f"*Total*\n{total_text}",
         f"*Not found*\n{len(not_found):,}",
         f"*Too little stock*\n{len(short):,}",
         f"*NRND / EOL / obsolete*\n{len(lifecycle):,}",
@@ -111,7 +121,7 @@ def render_bom_summary(answer: Answer, bom: Bom, name: str) -> Message:
         )
     blocks.append(footer(answer))
     text = (
-        f"BOM {name}: {priced} of {len(rows)} lines priced, total {total}; "
+        f"BOM {name}: {priced} of {len(rows)} lines priced, total {total_text}; "
         f"{len(not_found)} not found, {len(short)} short of stock, {len(lifecycle)} NRND/EOL/obsolete, "
         f"{len(bom.problems)} unreadable."
     ) + skipped_text(bom)

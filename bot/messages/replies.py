@@ -38,7 +38,7 @@ def render_help(command: str = "/part") -> Message:
 def render_invalid(invalid: Invalid) -> Message:
     text = f"Sorry, I could not read that: {invalid.problem}. {invalid.hint}"
     return Message(
-        clip(text, MAX_TEXT),
+        escape(clip(text, MAX_TEXT)),
         [
             section(
                 f":warning: I could not read that: {escape(clip(invalid.problem, 1000))}.\n{escape(clip(invalid.hint, 1000))}"
@@ -69,7 +69,7 @@ def render_failed(failed: Failed) -> Message:
     if asked:
         lines.append(f"_Asked: {escape(clip(asked, 200))}_")
     return Message(
-        clip(f"Sorry — {failed.message}", MAX_TEXT),
+        escape(clip(f"Sorry — {failed.message}", MAX_TEXT)),
         [section("\n".join(lines)), context("No matched parts were billed for this.")],
     )
 

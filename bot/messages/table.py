@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from bot.domain.money import format_money
 from bot.domain.outcomes import Answer
-from bot.domain.priced import price_rows, totals
-from bot.domain.pricing import format_money, format_total, stock_label
-from bot.messages.blocks import MAX_TEXT, Block, Message, clip, footer, header, lead_blocks, limit_blocks, plural, section
+from bot.domain.priced import totals_by_currency
+from bot.messages.blocks import (
+    MAX_TEXT,
+    Block,
+    Message,
+    clip,
+    escape,
+    footer,
+    header,
+    lead_blocks,
+    limit_blocks,
+    plural,
+    section,
+    stock_label,
+)
 
 
 def _cell(text: str) -> dict[str, str]:
@@ -13,8 +26,9 @@ def _cell(text: str) -> dict[str, str]:
 
 
 def render_multi(answer: Answer, *, actions: Block | None = None) -> Message:
-    rows = price_rows(answer)
-    total, priced = totals(rows)
+    rows = answer.rows
+    sums, priced = totals_by_currency(rows)
+    total_text = sums.text()
     blocks: list[Block] = [header(f"Price check: {plural(len(rows), 'part')}"), *lead_blocks(answer)]
     table_rows = [[_cell(h) for h in ("Part", "Qty", "Best seller", "Unit", "Extended", "Stock", "Status")]]
     for r in rows:
@@ -25,8 +39,8 @@ def render_multi(answer: Answer, *, actions: Block | None = None) -> Message:
                 _cell(part.mpn if part else r.answer.item.mpn),
                 _cell(f"{r.answer.item.quantity:,}"),
                 _cell(b.seller.name if b else "—"),
-                _cell(format_money(b.unit_price, b.currency) if b and b.unit_price is not None else "—"),
-                _cell(format_total(b.extended_price, b.currency) if b and b.extended_price is not None else "—"),
+                _cell(format_money(b.unit_price) if b and b.unit_price is not None else "—"),
+                _cell(format_money(b.extended_price) if b and b.extended_price is not None else "—"),
                 _cell(stock_label(b.offer.inventory_level) if b else "—"),
                 _cell(r.status),
             ]
@@ -46,7 +60,7 @@ def render_multi(answer: Answer, *, actions: Block | None = None) -> Message:
             ],
         }
     )
-    summary = f"*Total: {total}* for {plural(priced, 'line')} priced"
+    summary = f"*Total: {escape(total_text)}* for {plural(priced, 'line')} priced"
     problems = [r for r in rows if r.status != "ok"]
     if problems:
         summary += " · " + plural(len(problems), "line") + (" needs" if len(problems) == 1 else " need") + " a look"
@@ -54,7 +68,7 @@ def render_multi(answer: Answer, *, actions: Block | None = None) -> Message:
     if actions:
         blocks.append(actions)
     blocks.append(footer(answer))
-    text = f"Price check of {plural(len(rows), 'part')}: total {total} for {plural(priced, 'line')} priced" + (
+    text = f"Price check of {plural(len(rows), 'part')}: total {total_text} for {plural(priced, 'line')} priced" + (
         "; " + "; ".join(f"{r.answer.item.mpn}: {r.status}" for r in problems[:10]) if problems else ""
     )
-    return Message(clip(("[sample data] " if answer.sample else "") + text, MAX_TEXT), limit_blocks(blocks))
+    return Message(escape(clip(("[sample data] " if answer.sample else "") + text, MAX_TEXT)), limit_blocks(blocks))

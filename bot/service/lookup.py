@@ -27,8 +27,9 @@ from dataclasses import dataclass, field, replace
 
 from bot.domain.commands import Lookup
 from bot.domain.models import LineItem, LookupKey, Options, SearchResult
+from bot.domain.money import format_money
 from bot.domain.outcomes import Answer, Failed, Outcome, OverQuota, PartAnswer, QuotaView, Refusal
-from bot.domain.pricing import format_money, rank_offers
+from bot.domain.priced import price_row
 from bot.domain.recent import RecentLookup
 from bot.ports import MAX_MULTI_QUERIES, LookupStore, PartSource, PossiblyBilled, SourceError, StoreError
 from bot.service.cache import AnswerCache
@@ -380,10 +381,9 @@ class LookupService:
                 part = a.result.part if a.result else None
                 if part is not None:
                     entry = replace(entry, found=part.mpn)
-                    best = rank_offers(part, a.item.quantity, options.currency, options.all_sellers)
-                    if best and best[0].unit_price is not None:
-                        price = format_money(best[0].unit_price, best[0].currency)
-                        entry = replace(entry, price=price, seller=best[0].seller.name)
+                    best = price_row(a, options).best
+                    if best is not None and best.unit_price is not None:
+                        entry = replace(entry, price=format_money(best.unit_price), seller=best.seller.name)
                 self.store.add_recent(workspace, user, entry, RECENT_KEEP)
         except Exception:
             log.exception("could not record recent lookups")

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 
 from bot.domain.bom.model import Bom
+from bot.domain.money import plain_amount
 from bot.domain.outcomes import Answer
 from bot.domain.priced import price_rows
 
@@ -66,10 +67,10 @@ def bom_rows_csv(answer: Answer, bom: Bom) -> bytes:
                 part.lifecycle.value if part else "",
                 b.seller.name if b else "",
                 b.offer.inventory_level if b else "",
-                f"{b.unit_price:.6g}" if b and b.unit_price is not None else "",
+                plain_amount(b.unit_price.amount) if b and b.unit_price is not None else "",
                 b.currency if b else "",
                 b.priced_quantity if b else "",
-                f"{b.extended_price:.2f}" if b and b.extended_price is not None else "",
+                plain_amount(b.extended_price.amount) if b and b.extended_price is not None else "",
                 row.status,
                 part.octopart_url if part else "",
             ]
