@@ -9,6 +9,7 @@ import zipfile
 import pytest
 
 from bot.domain.bom import MAX_BOM_BYTES, MAX_BOM_LINES, Bom, BomError, bom_csv, for_boards, read_bom
+from bot.domain.bom.columns import manufacturer
 from bot.domain.models import LineItem
 
 
@@ -590,3 +591,21 @@ def test_boards_multiply_every_line_and_say_so() -> None:
     assert times.boards == 50
     assert times.problems == ("line 4 (BIG1): 300,000 × 50 boards is more than 10,000,000",)
     assert for_boards(b, 1) is b
+
+
+@pytest.mark.parametrize(
+    ("cell", "name"),
+    [
+        ("YAGEO(国巨)", "YAGEO"),
+        ("CJ(江苏长电/长晶)", "CJ"),
+        ("TI（德州仪器）", "TI"),
+        ("精拓金", None),
+        ("Any", None),
+        ("N/A", None),
+        ("", None),
+        ("Würth Elektronik", "Würth Elektronik"),
+        ("Microchip Technology / Atmel", "Microchip Technology / Atmel"),
+    ],
+)
+def test_a_manufacturer_cell_narrows_only_by_a_name_nexar_can_match(cell: str, name: str | None) -> None:
+    assert manufacturer(cell) == name

@@ -87,10 +87,19 @@ def test_an_altium_xlsx_with_not_fitted_lines_times_fifty_boards(roomy_bot: BotS
     assert (rows[0]["mpn_asked"], rows[0]["line"]) == ("NN02-220", "8")
     text = json.dumps(summary(fake_slack), ensure_ascii=False)
     assert "Sheet *Blad1*" in text and "22 lines marked do-not-populate" in text
-    if "50 boards" in text:  # `x50 boards` is parsed by the command grammar (Options.boards)
-        assert rows[0]["qty"] == "50"
-    else:
-        assert rows[0]["qty"] == "1"
+    assert "50 boards" in text
+    assert rows[0]["qty"] == "50", "every line's quantity times the board count"
+
+
+def test_a_manufacturer_column_narrows_each_lines_match(bot: BotServer, fake_slack: FakeSlack, fake_nexar: FakeNexar) -> None:
+    share(bot, fake_slack, "easyeda_utf16_sk6812_rs485.csv", corpus("easyeda_utf16_sk6812_rs485.csv"))
+    uploaded_rows(fake_slack)
+    queries = [q for r in fake_nexar.requests for q in (r.variables or {}).get("queries") or ()]
+    assert queries, "the BOM went out as supMultiMatch queries"
+    assert all(q.get("manufacturer") for q in queries), queries
+    assert {"mpn": "CC0603KRX7R9BB104", "manufacturer": "YAGEO"}.items() <= next(
+        q for q in queries if q["mpn"] == "CC0603KRX7R9BB104"
+    ).items()
 
 
 def test_a_kicost_workbook_with_unsaved_formulas_is_explained(

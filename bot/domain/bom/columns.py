@@ -206,3 +206,19 @@ def judge_column(cells: Sequence[str], kind: Kind) -> ColumnVerdict:
     if values_like * 2 > share:
         return ColumnVerdict(False, "it holds component values")
     return ColumnVerdict(False, "it holds symbol or footprint names, not part numbers")
+
+
+_LOCAL_NAME = re.compile(r"\s*[(（][^)）]*[^\x00-\x7f][^)）]*[)）]")
+_GENERIC_MAKERS = {"any", "generic", "various", "std", "standard", "unknown", "none", "tbd", "multiple"}
+
+
+def manufacturer(cell: str) -> str | None:
+    """A manufacturer cell as Nexar can match it, or None when it names none.
+
+    EasyEDA and LCSC add the maker's Chinese name in brackets ("YAGEO(国巨)"): that part is
+    dropped, and a name with no Latin letters left ("国星光电"), a placeholder or a generic
+    "Any" narrows nothing (narrowing by a name Nexar cannot match would lose the line)."""
+    name = " ".join(_LOCAL_NAME.sub("", cell).split())[:100]
+    if is_placeholder(name) or name.casefold() in _GENERIC_MAKERS or not re.search(r"[A-Za-z]", name):
+        return None
+    return name

@@ -199,7 +199,7 @@ def _read_line(row: Sequence[str], c: Columns, decimal_comma: bool) -> LineItem 
     qty = quantity(qty_cell, decimal_comma=decimal_comma) if c.qty is not None else 1
     if isinstance(qty, str):
         return f" ({mpn[:40]}): {qty}"
-    mfr = " ".join(_cell(row, c.mfr).split())[:100]
-    if mfr and mpn.casefold() == mfr.casefold():
+    mfr_cell = " ".join(_cell(row, c.mfr).split())
+    if mfr_cell and mpn.casefold() == mfr_cell.casefold():
         return f": `{mpn[:40]}` is the manufacturer's name, not a part number; not looked up"
-    return LineItem(mpn, qty, None if col.is_placeholder(mfr) else mfr)
+    return LineItem(mpn, qty, col.manufacturer(mfr_cell))
