@@ -44,7 +44,6 @@ class Settings:
     admins: frozenset[str] = frozenset()
     offline: bool = False
     slack_file_hosts: tuple[str, ...] = ("files.slack.com",)
-    worker_process: bool = True
 
     @property
     def uses_sample_catalog(self) -> bool:
@@ -142,7 +141,6 @@ class Settings:
             admins=admins,
             offline=flag("PARTBOT_OFFLINE", False),
             slack_file_hosts=hosts,
-            worker_process=flag("PARTBOT_WORKER_PROCESS", True),
         )
         if mode:
             problems.extend(settings.slack_problems(mode))

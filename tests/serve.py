@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class ServeProcess:
-    """The production server (gunicorn) on a free loopback port; ready once /healthz is 200."""
+    """The production server (uvicorn) on a free loopback port; ready once /healthz is 200."""
 
     def __init__(self, env: dict[str, str], workdir: Path, *, startup: float = 60) -> None:
         self.port = free_port()
@@ -59,7 +59,7 @@ class ServeProcess:
         self._log.close()
 
     def stop(self) -> None:
-        """SIGTERM, as a platform does on deploy; gunicorn finishes in-flight requests."""
+        """SIGTERM, as a platform does on deploy; in-flight requests and jobs finish."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:

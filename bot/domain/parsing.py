@@ -24,8 +24,6 @@ _QTY_RE = re.compile(r"^(?:[x×]|qty[=:]?)?(\d+(?:\.\d+)?)(k?)$", re.IGNORECASE)
 _OPTION_RE = re.compile(r"^--([a-z]+)(?:=(.*))?$", re.IGNORECASE)
 
 
-
-
 def _has_control(text: str) -> bool:
     return any(unicodedata.category(c) in ("Cc", "Cf") and c not in "\n\t\r" for c in text)
 

@@ -17,7 +17,8 @@ def publish_home(deps: Deps, team: str, user: str) -> None:
 
 def register(app: App, deps: Deps) -> None:
     @app.event("app_home_opened")
-    def on_home(event: dict[str, Any], context: BoltContext) -> None:
+    def on_home(event: dict[str, Any], context: BoltContext, body: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        deps.submit(publish_home, context.team_id or "", event.get("user") or "")
+        team, user = context.team_id or "", event.get("user") or ""
+        deps.submit(lambda: publish_home(deps, team, user), once=body.get("event_id"))

@@ -20,6 +20,14 @@ def post(client: WebClient, channel: str, thread_ts: str, message: Message) -> s
 
 
 def answer_mention(deps: Deps, team: str, user: str, channel: str, thread_ts: str, parsed: Command) -> None:
+    try:
+        _answer(deps, team, user, channel, thread_ts, parsed)
+    except Exception:
+        log.exception("answering a mention failed")
+        post(deps.client, channel, thread_ts, render_error())
+
+
+def _answer(deps: Deps, team: str, user: str, channel: str, thread_ts: str, parsed: Command) -> None:
     if isinstance(parsed, Lookup):
         post(deps.client, channel, thread_ts, answer_lookup(deps, team, user, parsed, public=True))
     elif isinstance(parsed, Usage):
@@ -29,13 +37,9 @@ def answer_mention(deps: Deps, team: str, user: str, channel: str, thread_ts: st
         post(deps.client, channel, thread_ts, quick_reply(deps, parsed, team, user, "@partbot"))
 
 
-def mention_failed(deps: Deps, team: str, user: str, channel: str, thread_ts: str, *_: object) -> None:
-    post(deps.client, channel, thread_ts, render_error())
-
-
 def register(app: App, deps: Deps) -> None:
     @app.event("app_mention")
-    def on_mention(event: dict[str, Any], context: BoltContext) -> None:
+    def on_mention(event: dict[str, Any], context: BoltContext, body: dict[str, Any]) -> None:
         team = context.team_id or event.get("team") or ""
         user = event.get("user") or ""
         channel = event.get("channel") or ""
@@ -48,9 +52,12 @@ def register(app: App, deps: Deps) -> None:
         ]
         if len(files) > 1:
             log.info("a mention shared %d BOM files; pricing the first", len(files))
+        once = body.get("event_id")  # Slack redelivers events it thinks were missed: answer each once
         if files:
-            deps.submit(price_bom, team, user, channel, thread_ts, files[0], text, on_error=mention_failed)
+            file = files[0]
+            deps.submit(lambda: price_bom(deps, team, user, channel, thread_ts, file, text), once=once)
             return
         if event.get("files"):
             log.info("mention with a file that is not a CSV/TSV; reading its text instead")
-        deps.submit(answer_mention, team, user, channel, thread_ts, parse_mention(text), on_error=mention_failed)
+        parsed = parse_mention(text)
+        deps.submit(lambda: answer_mention(deps, team, user, channel, thread_ts, parsed), once=once)

@@ -39,8 +39,6 @@ class StoreUnavailable(SourceError):
     user_message = "partbot cannot reach its database right now, so it cannot count quota. Please try again shortly."
 
 
-
-
 @dataclass
 class _Resolved:
     result: SearchResult | None
