@@ -49,7 +49,7 @@ async def exchange_or_reconnect(port: int, conn: Conn, request: bytes) -> tuple[
     new connection when this one broke."""
     try:
         return await _exchange(*conn, request), conn
-    except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+    except (OSError, ValueError, IndexError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
         conn[1].close()
         return 0, await asyncio.open_connection("127.0.0.1", port)
 

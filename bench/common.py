@@ -49,6 +49,10 @@ def ms(seconds: float) -> str:
     return "—" if math.isnan(seconds) else f"{seconds * 1000:.1f}"
 
 
+LABEL = ""
+"""Which tree the server sections measure, when several are compared."""
+
+
 def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]], notes: Sequence[str] = ()) -> None:
     """Print a plain-text table: first column left-aligned, the others right-aligned."""
     cells = [[str(h) for h in headers], *([str(c) for c in row] for row in rows)]
@@ -57,6 +61,8 @@ def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]], 
     def line(row: Sequence[str]) -> str:
         return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
 
+    if LABEL:
+        title = f"[{LABEL}] {title}"
     print()
     print(title)
     print("=" * len(title))

@@ -9,6 +9,13 @@ Sections (all by default, in this order):
   overhead  ack → answer at the response_url, minus FakeNexar's injected latency, for misses and hits
   burst     50 concurrent distinct lookups (all misses): time until every answer arrived, in round trips
   memory    VmHWM/VmRSS of the serving processes over 10,000 lookups (~2,000 distinct MPNs), lookups/s
+  goals     issue 11's figures: idle PSS, a 50-lookup burst at 0.5 s, open-loop acks at 100/s, PSS after 10,000 lookups
+  door      issue 10's figures: 100 MiB unsigned bodies, acks beside 300 slow bodies, acks with a sick store
+
+`--root PATH[=LABEL]` (repeatable) serves `python -m bot serve` from another checkout: the server
+sections run once per root, and `goals` and `door` print one table with a column per root, e.g.
+  git worktree add /work/wt/before 520cdfa
+  python bench/run.py --root /work/wt/before=before --root .=after goals door
 
 Everything talks to 127.0.0.1 only (FakeSlack runs in this process; FakeNexar and the load client for the
 server sections in processes of their own); every loop is bounded
@@ -33,14 +40,19 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+from bench import common, serving
 from bench.ack import section_ack
 from bench.burst import section_burst
-from bench.common import speed_up_fakes
+from bench.common import speed_up_fakes, table
+from bench.door import measure_door
+from bench.goals import measure_goals
 from bench.memory import section_memory
 from bench.overhead import section_overhead
 from bench.replay import section_replay
+from bench.serving import Target
 
-SECTIONS = ("replay", "ack", "overhead", "burst", "memory")
+SECTIONS = ("replay", "ack", "overhead", "burst", "memory", "goals", "door")
+SIDE_BY_SIDE: dict[str, Callable[[bool, int], dict[str, str]]] = {"goals": measure_goals, "door": measure_door}
 
 # --- main ----------------------------------------------------------------------------------------
 
@@ -57,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small counts: a smoke run of under a minute")
     parser.add_argument("--seed", type=int, default=20261126, help="workload seed (default: %(default)s)")
+    parser.add_argument("--root", action="append", default=[], metavar="PATH[=LABEL]", help="tree to serve (repeatable)")
     parser.add_argument("sections", nargs="*", metavar="section", help=f"any of {', '.join(SECTIONS)} (default: all)")
     args = parser.parse_args(argv)
     unknown = [s for s in args.sections if s not in SECTIONS]
@@ -64,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     logging.basicConfig(level=logging.ERROR)
     chosen = args.sections or list(SECTIONS)
+    targets = [Target(Path(p).resolve(), label or p) for p, _, label in (r.partition("=") for r in args.root)]
+    targets = targets or [serving.TARGET]
     speed_up_fakes()
     started = time.monotonic()
     print(
@@ -72,7 +87,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for name in chosen:
         t0 = time.monotonic()
-        RUNNERS[name](args.quick, args.seed)
+        if name == "replay":
+            RUNNERS[name](args.quick, args.seed)
+        elif name in SIDE_BY_SIDE:
+            figures = []
+            for target in targets:
+                serving.TARGET = target
+                figures.append(SIDE_BY_SIDE[name](args.quick, args.seed))
+            rows = [[metric, *(f.get(metric, "—") for f in figures)] for metric in dict.fromkeys(m for f in figures for m in f)]
+            table(f"{name} — side by side", ["", *(t.label for t in targets)], rows)
+        else:
+            for target in targets:
+                serving.TARGET = target
+                common.LABEL = target.label if len(targets) > 1 else ""
+                RUNNERS[name](args.quick, args.seed)
         print(f"  ({name}: {time.monotonic() - t0:.0f} s)")
     print(f"\ntotal {time.monotonic() - started:.0f} s")
     return 0

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from multiprocessing.managers import BaseManager
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,24 @@ from tests.fakes.slack import FakeSlack
 from tests.serve import ServeProcess
 
 # --- the production server and the fakes it talks to ----------------------------------------------
+
+
+@dataclass
+class Target:
+    """The tree whose `python -m bot serve` the server sections measure, and its label."""
+
+    root: Path
+    label: str
+
+
+TARGET = Target(Path(__file__).resolve().parents[1], "this tree")
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 class BenchSlack(FakeSlack):
@@ -80,22 +99,40 @@ class ServerProcess(ServeProcess):
     def __init__(self, env: dict[str, str], workdir: Path) -> None:
         if os.environ.get("WEB_CONCURRENCY"):
             env = {**env, "WEB_CONCURRENCY": os.environ["WEB_CONCURRENCY"]}  # e.g. WEB_CONCURRENCY=2 python bench/run.py ack
-        super().__init__(env, workdir)
+        super().__init__(env, workdir, root=TARGET.root)
 
     def workers(self) -> list[int]:
-        """PIDs of the gunicorn (web) workers: children of the master."""
-        return children(self.proc.pid)
+        """PIDs of the web workers: a gunicorn or uvicorn master's children, else the one serving process."""
+        return [p for p in children(self.proc.pid) if b"resource_tracker" not in _cmdline(p)] or [self.proc.pid]
+
+    def processes(self) -> list[int]:
+        """Every process of the deployment: the one started and all its descendants."""
+        out, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            todo.extend(children(pid))
+        return out
+
+    def pss(self) -> float:
+        """Proportional set size of every process of the deployment, MiB (pages shared by forked
+        processes count once in all)."""
+        total = 0
+        for pid in self.processes():
+            try:
+                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+            except OSError:
+                continue
+        return total / 1024
 
     def lookup_workers(self) -> list[int]:
         """PIDs of the worker processes the web workers spawned for lookups (not multiprocessing's resource tracker)."""
         out: list[int] = []
         for web in self.workers():
             for pid in children(web):
-                try:
-                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-                except OSError:
-                    continue
-                if b"spawn_main" in cmdline:
+                if b"spawn_main" in _cmdline(pid) and pid not in self.workers():
                     out.append(pid)
         return out
 
@@ -137,6 +174,9 @@ class _NexarHost:
     def reset(self) -> None:
         self.fake.reset()
 
+    def set_latency(self, latency: float) -> None:
+        self.fake.latency = latency
+
     def stop(self) -> None:
         self.fake.stop()
 
@@ -175,6 +215,9 @@ class NexarProcess:
 
     def reset(self) -> None:
         self._host.reset()
+
+    def set_latency(self, latency: float) -> None:
+        self._host.set_latency(latency)
 
     def close(self) -> None:
         try:

@@ -185,6 +185,7 @@ class Front:
         raw = [
             (k.encode("latin-1"), v.encode("latin-1")) for k, vs in response.headers.items() for v in vs if k != "content-length"
         ]
+        raw.append((b"content-length", str(len(out)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": raw})
         await send({"type": "http.response.body", "body": out})
 
