@@ -76,11 +76,18 @@ def measure_goals(quick: bool, seed: int) -> Figures:
         nexar.set_latency(0.0)
         found = rng.sample(mpns, int(distinct * 0.6))
         universe = found + sorted({typo(m) for m in rng.sample(mpns, distinct - len(found))} - set(mpns))
-        work: queue.Queue[tuple[str, str, str]] = queue.Queue()
-        for i in range(total):
-            work.put((item_text(rng, rng.choice(universe), 0.2), f"m-{i}", f"U{rng.randrange(200):03d}"))
-        progress(f"goals: {total:,} lookups, closed loop of 20")
-        answered, lost = closed_loop(Sender(server, slack), slack, work, 20, time.monotonic() + 600)
-        out[f"PSS MiB after {total:,} more lookups"] = f"{server.pss():.1f}"
+        steps, answered, lost, pss = 4, 0, 0, []
+        for step in range(steps):
+            work: queue.Queue[tuple[str, str, str]] = queue.Queue()
+            for i in range(total // steps):
+                work.put((item_text(rng, rng.choice(universe), 0.2), f"m{step}-{i}", f"U{rng.randrange(200):03d}"))
+            progress(
+                f"goals: lookups {step * total // steps + 1:,}–{(step + 1) * total // steps:,} of {total:,}, closed loop of 20"
+            )
+            done, gone = closed_loop(Sender(server, slack), slack, work, 20, time.monotonic() + 300)
+            answered, lost = answered + done, lost + gone
+            slack.forget()
+            pss.append(f"{server.pss():.1f}")
+        out[f"PSS MiB after each {total // steps:,} of {total:,} more lookups"] = " / ".join(pss)
         out[f"{total:,} lookups: answered / lost"] = f"{answered} / {lost}"
     return out
