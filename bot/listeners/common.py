@@ -27,7 +27,7 @@ SHARE_TTL = 86400
 ONCE_TTL = 24 * 3600
 """How long an event id or a slash command's signature is remembered (Slack retries for
 minutes; a signed request is replayable for 5)."""
-DOOR_DEADLINE = 0.3
+DOOR_DEADLINE = 0.2
 """The longest an ack waits on the store; past it the answer follows at the response_url."""
 
 
