@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +19,8 @@ import httpx
 import pytest
 
 from bot.logs import OneLine
-from bot.web import MAX_BODY
-from tests.conftest import SIGNING_SECRET, RedisProcess, bot_env, mention
+from bot.web import MAX_BODY, Front
+from tests.conftest import SIGNING_SECRET, BotServer, RedisProcess, bot_env, free_port, mention
 from tests.fakes.nexar import FakeNexar
 from tests.fakes.signing import event_body, signed_headers, slash_command_body
 from tests.fakes.slack import FakeSlack
@@ -276,3 +277,55 @@ def test_more_processes_with_web_concurrency(tmp_path: Path, fake_nexar: FakeNex
         assert server.output().count("Started server process") == 2
     finally:
         server.stop()
+
+
+# --- /healthz asks the store ----------------------------------------------------------------
+
+
+class SickStore:
+    """Only `ping`, the one call /healthz makes: raises, says False, or hangs until released."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.release = threading.Event()
+
+    def ping(self) -> bool:
+        if self.mode == "raises":
+            raise sqlite3.DatabaseError("database disk image is malformed")
+        if self.mode == "hangs":
+            self.release.wait(30)
+        return self.mode != "false"
+
+
+@pytest.mark.parametrize(
+    ("mode", "says"),
+    [
+        ("raises", "DatabaseError: database disk image is malformed"),
+        ("false", "the store's check failed"),
+        ("hangs", "the store did not answer within 1 s"),
+        ("ok", ""),
+    ],
+)
+def test_healthz_says_what_is_wrong_with_the_store(bot: BotServer, mode: str, says: str) -> None:
+    import uvicorn
+
+    store = SickStore(mode)
+    front = Front(bot.app, store, SIGNING_SECRET)  # type: ignore[arg-type]
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(front, host="127.0.0.1", port=port, lifespan="off", log_config=None))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            assert thread.is_alive()
+            time.sleep(0.01)
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=GENEROUS)
+        if mode == "ok":
+            assert health.status_code == 200 and health.json() == {"ok": True, "store": "ok"}
+        else:
+            assert health.status_code == 503 and health.json() == {"ok": False, "store": says}
+    finally:
+        store.release.set()
+        server.should_exit = True
+        thread.join(10)
+        front.close()
