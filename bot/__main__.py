@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -51,21 +52,18 @@ def _ask(settings: Settings, text: str, user: str, team: str, as_json: bool) -> 
 
 
 def _serve(settings: Settings, port: int | None) -> int:
-    from bot.app import build_app, build_core, check_slack, work_runner
-    from bot.web import make_wsgi, serve
+    from bot.app import build_core, check_slack
+    from bot.web import serve
 
     problems = settings.slack_problems("http")
     if problems:
         raise ConfigError(problems)
     check_slack(settings)
-    build_core(settings).close()  # the store opens, before gunicorn forks its workers
-
-    def load():  # type: ignore[no-untyped-def]
-        core = build_core(settings)
-        work = work_runner(settings)
-        return make_wsgi(build_app(core, "http", work=work), core.store, work if settings.worker_process else None)
-
-    serve(load, port or settings.port)
+    build_core(settings).close()  # the store opens (a config error stops here, not in a worker)
+    workers = os.environ.get("WEB_CONCURRENCY", "1")
+    if not workers.isdigit() or not 1 <= int(workers) <= 64:
+        raise ConfigError([f"WEB_CONCURRENCY must be a whole number from 1 to 64, not {workers!r}"])
+    serve(settings, port or settings.port, workers=int(workers))
     return 0
 
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.error import URLError
 
 import httpx
-from slack_bolt import App, BoltResponse
+from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -24,20 +22,18 @@ from bot.adapters.batching import BatchingSource
 from bot.adapters.catalog import SampleCatalog
 from bot.adapters.nexar import NexarClient
 from bot.adapters.stores import open_store
-from bot.domain.workspace import Workspace
+from bot.jobs import Jobs
 from bot.listeners import register_listeners
 from bot.listeners.common import Deps
-from bot.logs import setup_logging
 from bot.ports import PartSource, Store
 from bot.service.lookup import LookupService
 from bot.settings import ConfigError, Settings
-from bot.work import ProcessRunner, Runner, ThreadRunner
 
 log = logging.getLogger(__name__)
 
-EVENT_TTL = 24 * 3600
-LISTENER_THREADS = 32
-WORK_THREADS = 128
+JOB_THREADS = 64
+"""Listener work in flight at once per process (lookups mostly wait on Nexar; a burst of
+distinct lookups is batched into few requests)."""
 
 
 @dataclass
@@ -49,7 +45,7 @@ class Core:
     source: PartSource
     service: LookupService
     closers: list[Callable[[], None]] = field(default_factory=list)
-    """What was built on this core (the app's job runner and HTTP client), closed first."""
+    """What was built on this core (the app's jobs and HTTP client), closed first."""
 
     def close(self) -> None:
         for close_one in reversed(self.closers):
@@ -128,35 +124,9 @@ def check_slack(settings: Settings) -> None:
         ) from exc
 
 
-def work_runner(settings: Settings) -> Runner:
-    """Where listener jobs run: a worker process beside this one, if settings allow."""
-    if settings.worker_process:
-        return ProcessRunner(worker_context, (settings, logging.getLogger().level), WORK_THREADS)
-    return ThreadRunner(WORK_THREADS)
-
-
-def worker_context(config: tuple[Settings, int]) -> tuple[Deps, Callable[[], None]]:
-    """The Deps a worker process runs jobs with: its own store connection, Nexar client and caches."""
-    settings, level = config
-    setup_logging(settings.secrets, level)
-    core = build_core(settings)
-    work = ThreadRunner(WORK_THREADS)
-    deps = Deps(
-        settings=settings, service=core.service, store=core.store, client=web_client(settings), work=work, http=reply_http()
-    )
-    work.start(deps)
-
-    def close() -> None:
-        work.close()
-        deps.http.close()
-        core.close()
-
-    return deps, close
-
-
-def build_app(core: Core, mode: str = "http", *, work: Runner | None = None) -> App:
-    """The Bolt app. `mode` is "http" (signed requests) or "socket". Jobs run on `work`
-    (default: threads in this process); it is started here."""
+def build_app(core: Core, mode: str = "http", *, jobs: Jobs | None = None) -> App:
+    """The Bolt app. `mode` is "http" (signed requests) or "socket". Listeners ack, then
+    hand their work to one bounded pool in this process (`Deps.jobs`)."""
     settings = core.settings
     problems = settings.slack_problems(mode)
     if problems:
@@ -166,10 +136,9 @@ def build_app(core: Core, mode: str = "http", *, work: Runner | None = None) -> 
             client=web_client(settings),
             signing_secret=settings.slack_signing_secret if mode == "http" else None,
             request_verification_enabled=mode == "http",
-            # Listeners only ack and hand work to the work pool, so run them in the request
+            # Listeners only ack and hand work to the job pool, so run them in the request
             # thread: the ack goes out as soon as the listener returns, not on Bolt's 10 ms poll.
             process_before_response=True,
-            listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="bolt-listener"),
             raise_error_for_unhandled_request=False,
         )
     except BoltError as exc:
@@ -179,26 +148,10 @@ def build_app(core: Core, mode: str = "http", *, work: Runner | None = None) -> 
         service=core.service,
         store=core.store,
         client=app.client,
-        work=work or ThreadRunner(WORK_THREADS),
+        jobs=jobs or Jobs(JOB_THREADS),
         http=reply_http(),
     )
-    deps.work.start(deps)
-    core.closers += [deps.work.close, deps.http.close]
-
-    @app.middleware
-    def drop_redeliveries(body: dict[str, Any], next: object, logger: logging.Logger) -> BoltResponse | None:
-        """Slack redelivers events it thinks were missed (X-Slack-Retry-Num); answer each once."""
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id:
-            try:
-                first = core.store.claim_event(Workspace.of(body).key, str(event_id), EVENT_TTL)
-            except Exception:
-                logger.exception("event de-duplication unavailable; handling %s anyway", event_id)
-                first = True
-            if not first:
-                logger.info("ignoring redelivered event %s", event_id)
-                return BoltResponse(status=200, body="")
-        return next()  # type: ignore[operator, no-any-return]
+    core.closers += [deps.http.close, deps.jobs.close]  # closed last first: jobs finish, then their client
 
     @app.error
     def on_error(error: Exception, logger: logging.Logger) -> None:

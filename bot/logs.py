@@ -1,4 +1,4 @@
-"""Logging set-up with a filter that blanks secret values out of every record."""
+"""Logging set-up: secrets blanked out of every record, one line per message."""
 
 from __future__ import annotations
 
@@ -28,12 +28,20 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class OneLine(logging.Formatter):
+    """Escapes CR and LF in the message, so user text cannot forge log lines (a traceback
+    appended after the message keeps its lines)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return super().formatMessage(record).replace("\r", "\\r").replace("\n", "\\n")
+
+
 def setup_logging(secrets: Iterable[str], level: int = logging.INFO) -> None:
     """Log to stderr; every handler of the root logger redacts `secrets`."""
     root = logging.getLogger()
     if not root.handlers:
         stream = logging.StreamHandler()
-        stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        stream.setFormatter(OneLine("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(stream)
     root.setLevel(level)
     redact = RedactSecrets(secrets)

@@ -47,7 +47,6 @@ class Settings:
     offline: bool = False
     slack_file_hosts: tuple[str, ...] = ("files.slack.com",)
     bom_download_seconds: int = 30
-    worker_process: bool = True
     nexar_concurrency: int = 5
 
     @property
@@ -154,7 +153,6 @@ class Settings:
             offline=flag("PARTBOT_OFFLINE", False),
             slack_file_hosts=hosts,
             bom_download_seconds=integer("PARTBOT_BOM_DOWNLOAD_SECONDS", 30, 1, 600),
-            worker_process=flag("PARTBOT_WORKER_PROCESS", True),
             nexar_concurrency=integer("PARTBOT_NEXAR_CONCURRENCY", 5, 1, 20),
         )
         if mode:

@@ -10,9 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import httpx
 import pytest
@@ -22,7 +20,7 @@ from bot.adapters.stores.sqlite import SQLiteStore
 from bot.app import Core, build_app, build_core
 from bot.ports import Store
 from bot.settings import Settings
-from bot.web import make_wsgi
+from bot.web import Front
 from tests.fakes.nexar import FakeNexar
 from tests.fakes.signing import event_body, interaction_body, signed_headers, slash_command_body
 from tests.fakes.slack import FakeSlack
@@ -155,15 +153,6 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 # --- the bot over HTTP ---------------------------------------------------------------
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 def bot_env(tmp_path: Path, nexar: FakeNexar | None, slack: FakeSlack, **extra: str) -> dict[str, str]:
     env = {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -192,7 +181,7 @@ def mention(text: str, ts: str = "1700000001.000100", thread_ts: str | None = No
 
 
 class BotServer:
-    """The bot's real WSGI app on a threaded loopback server, driven like Slack drives it."""
+    """The bot's real ASGI front under uvicorn in a thread on loopback, driven like Slack drives it."""
 
     def __init__(self, env: dict[str, str], slack: FakeSlack) -> None:
         self.settings = Settings.from_mapping(env)
@@ -202,17 +191,27 @@ class BotServer:
         if nexar is not None:
             nexar.backoff = 0.01
         self.app = build_app(self.core, "http")
-        self.server = make_server("127.0.0.1", 0, make_wsgi(self.app, self.core.store), _ThreadingWSGIServer, _QuietHandler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        import uvicorn
+
+        assert self.settings.slack_signing_secret
+        front = Front(self.app, self.core.store, self.settings.slack_signing_secret)
+        port = free_port()
+        config = uvicorn.Config(front, host="127.0.0.1", port=port, lifespan="off", access_log=False, log_config=None)
+        self.server = uvicorn.Server(config)
+        self.url = f"http://127.0.0.1:{port}"
+        self._thread = threading.Thread(target=self.server.run, daemon=True)
         self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline and self._thread.is_alive(), "uvicorn did not start"
+            time.sleep(0.01)
         self.http = httpx.Client(base_url=self.url, timeout=10)
         self._n = 0
 
     def close(self) -> None:
         self.http.close()
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.should_exit = True
+        self._thread.join(10)
         self.core.close()
 
     def _post(self, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> httpx.Response:

@@ -19,13 +19,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class ServeProcess:
-    """The production server (gunicorn) on a free loopback port; ready once /healthz is 200."""
+    """The production server (uvicorn) on a free loopback port; ready once /healthz is 200."""
 
-    def __init__(self, env: dict[str, str], workdir: Path, *, startup: float = 60) -> None:
+    def __init__(self, env: dict[str, str], workdir: Path, *, startup: float = 60, root: Path = ROOT) -> None:
+        """`root` is the tree whose `bot` runs (the benchmarks compare another checkout)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"serve-{self.port}.log"
-        full = {"PATH": os.environ.get("PATH", ""), "HOME": str(workdir), "PYTHONPATH": str(ROOT), **env}
+        full = {"PATH": os.environ.get("PATH", ""), "HOME": str(workdir), "PYTHONPATH": str(root), **env}
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--port", str(self.port)],
@@ -59,7 +60,7 @@ class ServeProcess:
         self._log.close()
 
     def stop(self) -> None:
-        """SIGTERM, as a platform does on deploy; gunicorn finishes in-flight requests."""
+        """SIGTERM, as a platform does on deploy; in-flight requests and jobs finish."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:

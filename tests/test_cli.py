@@ -6,11 +6,9 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.blockkit import assert_valid_message
@@ -164,33 +162,3 @@ def test_an_unreachable_redis_is_a_config_error(tmp_path: Path) -> None:
     out = run_bot(["ask", "NE555DR"], {"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}, tmp_path)
     assert out.returncode == 2
     assert "REDIS_URL" in out.stderr and "Traceback" not in out.stderr
-
-
-def test_lookups_run_in_a_worker_process_that_finishes_them_on_shutdown(
-    tmp_path: Path, fake_nexar: FakeNexar, fake_slack: FakeSlack, processes: list[ServeProcess]
-) -> None:
-    server = ServeProcess(bot_env(tmp_path, fake_nexar, fake_slack, WEB_CONCURRENCY="1"), tmp_path)
-    processes.append(server)
-    assert httpx.get(server.url + "/healthz", timeout=5).json() == {"ok": True, "store": "ok", "worker": "ok"}
-    fake_nexar.latency = 1.0
-    started = time.monotonic()
-    assert server.command("AD7685ARM x250", fake_slack, "late").status_code == 200
-    assert time.monotonic() - started < 1.0, "the ack does not wait for Nexar"
-    time.sleep(0.3)  # the lookup is in flight in the worker process
-    server.stop()  # SIGTERM, as on a deploy
-    assert server.proc.returncode == 0
-    answer = json.dumps(responses(fake_slack, "late"))
-    assert "AD7685ARM" in answer and "this answer cost 1 matched part" in answer
-    assert "started worker process" in server.output()
-
-
-def test_with_the_worker_process_off_lookups_run_in_the_web_process(
-    tmp_path: Path, fake_nexar: FakeNexar, fake_slack: FakeSlack, processes: list[ServeProcess]
-) -> None:
-    server = ServeProcess(bot_env(tmp_path, fake_nexar, fake_slack, PARTBOT_WORKER_PROCESS="0"), tmp_path)
-    processes.append(server)
-    assert httpx.get(server.url + "/healthz", timeout=5).json() == {"ok": True, "store": "ok"}
-    server.command("NE555DR", fake_slack, "here")
-    fake_slack.wait_for("response_url", 1)
-    assert "NE555DR" in json.dumps(responses(fake_slack, "here"))
-    assert "started worker process" not in server.output()

@@ -21,10 +21,10 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.app import build_core
+from bot.jobs import Jobs
 from bot.listeners import register_listeners
 from bot.listeners.common import Deps
 from bot.settings import Settings
-from bot.work import ThreadRunner
 from tests.shared import shared_dir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -199,7 +199,7 @@ def registered(tmp_path: Path) -> Iterator[dict[str, list[Any]]]:
     app = RecordingApp()
     with httpx.Client() as http:
         deps = Deps(
-            settings=settings, service=core.service, store=core.store, client=WebClient(), work=ThreadRunner(1), http=http
+            settings=settings, service=core.service, store=core.store, client=WebClient(), jobs=Jobs(1), http=http
         )
         register_listeners(app, deps)
     core.close()

@@ -45,7 +45,6 @@ def test_values_are_read() -> None:
     assert Settings.from_mapping(
         {"NEXAR_CLIENT_ID": "id", "NEXAR_CLIENT_SECRET": "s", "PARTBOT_OFFLINE": "1"}
     ).uses_sample_catalog
-    assert s.worker_process and not Settings.from_mapping({"PARTBOT_WORKER_PROCESS": "0"}).worker_process
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -59,11 +58,10 @@ def test_every_problem_is_reported_at_once() -> None:
                 "PARTBOT_ADMINS": "bob",
                 "REDIS_URL": "http://nope",
                 "PARTBOT_OFFLINE": "maybe",
-                "PARTBOT_WORKER_PROCESS": "two",
             }
         )
     problems = err.value.problems
-    assert len(problems) == 8
+    assert len(problems) == 7
     for name in (
         "PORT",
         "PARTBOT_CACHE_TTL",
@@ -72,7 +70,6 @@ def test_every_problem_is_reported_at_once() -> None:
         "PARTBOT_ADMINS",
         "REDIS_URL",
         "PARTBOT_OFFLINE",
-        "PARTBOT_WORKER_PROCESS",
     ):
         assert any(name in p for p in problems), name
 

@@ -288,7 +288,7 @@ def test_redelivered_event_is_acked_and_not_answered_again(
     fake_slack.wait_for("chat.postMessage", timeout=WAIT)
     retry = socket_mode.event(payload, retry_attempt=1, retry_reason="timeout")
     assert socket_mode.wait_ack(retry, WAIT).payload is None, "a redelivery is acked, or Slack keeps retrying"
-    socket_bot.wait_logged("ignoring redelivered event EvSockRetry")
+    socket_bot.wait_logged("ignoring a repeated request (EvSockRetry)")
     assert len(fake_slack.calls_to("chat.postMessage")) == 1 and len(fake_nexar.requests) == 1
 
 
@@ -312,7 +312,7 @@ def test_two_socket_mode_instances_share_quota_and_redeliveries_through_redis(
         fake_slack.wait_for("chat.postMessage", timeout=WAIT)
         retry = socket_mode.event(payload, retry_attempt=1, retry_reason="timeout", link=second)
         assert socket_mode.wait_ack(retry, WAIT).link == 2
-        bots[1].wait_logged("ignoring redelivered event EvTwoInstances")
+        bots[1].wait_logged("ignoring a repeated request (EvTwoInstances)")
         usage = socket_mode.slash_command(command_payload("usage", fake_slack, "usage"), link=second)
         ack = socket_mode.wait_ack(usage, WAIT)
         assert ack.payload is not None and "1 of 25 matched parts used" in json.dumps(ack.payload)

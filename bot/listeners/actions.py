@@ -12,6 +12,16 @@ from bot.messages.blocks import MAX_BLOCKS, SHARE_ACTION, context
 
 
 def share_answer(deps: Deps, user: str, key: str, response_url: str | None, workspace: str) -> None:
+    try:
+        _share(deps, user, key, response_url, workspace)
+    except Exception:
+        log.exception("sharing an answer failed")
+        respond(
+            deps, response_url, text="Sorry, sharing failed. Please try again.", response_type="ephemeral", replace_original=False
+        )
+
+
+def _share(deps: Deps, user: str, key: str, response_url: str | None, workspace: str) -> None:
     stashed = deps.store.unstash(workspace, f"share:{key}") if key else None  # taken: a double click shares once
     if stashed is None:
         respond(
@@ -33,12 +43,6 @@ def share_answer(deps: Deps, user: str, key: str, response_url: str | None, work
     respond(deps, response_url, delete_original=True)
 
 
-def share_failed(deps: Deps, user: str, key: str, response_url: str | None, workspace: str) -> None:
-    respond(
-        deps, response_url, text="Sorry, sharing failed. Please try again.", response_type="ephemeral", replace_original=False
-    )
-
-
 def register(app: App, deps: Deps) -> None:
     @app.action(SHARE_ACTION)
     def share(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -46,4 +50,5 @@ def register(app: App, deps: Deps) -> None:
         user = (body.get("user") or {}).get("id", "")
         key = str(action.get("value") or "")
         workspace = Workspace.of(body).key
-        deps.submit(share_answer, user, key, body.get("response_url"), workspace, on_error=share_failed)
+        response_url = body.get("response_url")
+        deps.submit(lambda: share_answer(deps, user, key, response_url, workspace))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltRequest
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.commands import Lookup
@@ -43,26 +43,34 @@ def deliver(deps: Deps, command: dict[str, Any], message: Message, *, public: bo
 
 def answer_command(deps: Deps, command: dict[str, Any], lookup: Lookup) -> None:
     public = lookup.options.public
-    message = answer_lookup(deps, Workspace.of(command).key, command.get("user_id", ""), lookup, public=public)
+    try:
+        message = answer_lookup(deps, Workspace.of(command).key, command.get("user_id", ""), lookup, public=public)
+    except Exception:
+        log.exception("answering /part failed")
+        message, public = render_error(), False
     deliver(deps, command, message, public=public)
-
-
-def command_failed(deps: Deps, command: dict[str, Any], lookup: Lookup) -> None:
-    deliver(deps, command, render_error())
 
 
 def register(app: App, deps: Deps) -> None:
     @app.command("/part")
-    def part_command(ack: Ack, command: dict[str, Any]) -> None:
+    def part_command(ack: Ack, command: dict[str, Any], request: BoltRequest) -> None:
         team, user = Workspace.of(command).key, command.get("user_id", "")
         name = command.get("command") or "/part"
         parsed = parse_command(command.get("text") or "")
+        fields = _reply_fields(command)
         if not isinstance(parsed, Lookup):
-            reply = quick_reply(deps, parsed, team, user, name)
-            ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+            reply = deps.within_deadline(
+                lambda: quick_reply(deps, parsed, team, user, name), lambda late: deliver(deps, fields, late)
+            )
+            if reply is None:
+                ack()
+            else:
+                ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
             return
         ack()
-        deps.submit(answer_command, _reply_fields(command), parsed, on_error=command_failed)
+        signature = (request.headers.get("x-slack-signature") or [""])[0]
+        # A signed request can be replayed for 5 minutes: the same signature runs (and bills) once.
+        deps.submit(lambda: answer_command(deps, fields, parsed), once=(team, f"replay:{signature}") if signature else None)
 
 
 def _reply_fields(command: dict[str, Any]) -> dict[str, Any]:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from slack_sdk import WebClient
@@ -13,35 +16,78 @@ from slack_sdk import WebClient
 from bot import replies
 from bot.domain.commands import Help, Invalid, Lookup, Usage
 from bot.domain.outcomes import Answer, Outcome
+from bot.jobs import Jobs
 from bot.messages.answer import public_copy, render_answer, render_outcome
 from bot.messages.blocks import Message
-from bot.ports import Stash
+from bot.ports import EventClaims, Stash
 from bot.service.lookup import LookupService
 from bot.settings import Settings
-from bot.work import Job, Runner, Task
 
 log = logging.getLogger("bot.listeners")
 SHARE_TTL = 86400
+ONCE_TTL = 24 * 3600
+"""How long an event id or a slash command's signature is remembered (Slack retries for
+minutes; a signed request is replayable for 5)."""
+QUICK_REPLY_JOB = "quick_reply"
+"""The job that makes an ack's reply under a deadline (it reads the store, nothing more)."""
+DOOR_DEADLINE = 0.2
+"""The longest an ack waits on the store; past it the answer follows at the response_url."""
+
+
+class DoorStore(Stash, EventClaims, Protocol):
+    """What the listeners keep: answers to share, and requests already handled."""
 
 
 @dataclass(frozen=True)
 class Deps:
-    """What a listener, or a job it started, works with (in the web process or the worker)."""
+    """What a listener, or a job it started, works with."""
 
     settings: Settings
     service: LookupService
-    store: Stash
+    store: DoorStore
     client: WebClient
-    work: Runner
+    jobs: Jobs
     http: httpx.Client
     """Keep-alive connections for response_url posts (slack_sdk opens a new one per post)."""
 
-    def submit(self, task: Task, *args: Any, on_error: Task | None = None) -> None:
-        """Run `task(deps, *args)` off the request thread, so the ack goes out at once.
+    def submit(self, task: Callable[[], None], *, once: tuple[str, str] | None = None) -> None:
+        """Run `task()` off the request thread, so the ack goes out at once; a task tells the
+        user itself when it fails. With `once`, it runs only the first time that key is seen
+        (an event Slack redelivers, a signed request replayed), as `(workspace, key)`: the
+        claim is made in the job, so a slow store never holds the ack."""
+        if once is None:
+            self.jobs.submit(task)
+            return
 
-        Tasks are module-level functions with picklable arguments: they may run in the
-        worker process, with that process's own Deps."""
-        self.work.submit(Job(task, args, on_error))
+        def claimed() -> None:
+            try:
+                first = self.store.claim_event(once[0], once[1], ONCE_TTL)
+            except Exception as exc:
+                # The store is sick: a billable lookup will refuse with a clear message.
+                log.warning("could not claim %s (%s); handling it anyway", once[1][:40], type(exc).__name__)
+                first = True
+            if not first:
+                log.info("ignoring a repeated request (%s)", once[1][:40])
+                return
+            task()
+
+        self.jobs.submit(claimed, name=getattr(task, "__name__", "job"))
+
+    def within_deadline(self, make: Callable[[], Message], late: Callable[[Message], None]) -> Message | None:
+        """`make()` if it is done within DOOR_DEADLINE, else None; then `late` gets the message
+        when it is ready. For an ack that needs the store (usage)."""
+        future = self.jobs.submit(make, name=QUICK_REPLY_JOB)
+        try:
+            return future.result(timeout=DOOR_DEADLINE)
+        except FutureTimeout:
+            log.warning("the store is slow; the answer follows at the response_url")
+
+        def deliver(done: Future[Message]) -> None:
+            if done.exception() is None:
+                late(done.result())
+
+        future.add_done_callback(deliver)
+        return None
 
 
 def respond(deps: Deps, response_url: str | None, **message: Any) -> tuple[int, str]:

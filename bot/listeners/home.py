@@ -18,7 +18,9 @@ def publish_home(deps: Deps, team: str, user: str) -> None:
 
 def register(app: App, deps: Deps) -> None:
     @app.event("app_home_opened")
-    def on_home(event: dict[str, Any], context: BoltContext) -> None:
+    def on_home(event: dict[str, Any], context: BoltContext, body: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        deps.submit(publish_home, Workspace(context.team_id, context.enterprise_id).key, event.get("user") or "")
+        team, user = Workspace(context.team_id, context.enterprise_id).key, event.get("user") or ""
+        event_id = body.get("event_id")
+        deps.submit(lambda: publish_home(deps, team, user), once=(team, str(event_id)) if event_id else None)

@@ -57,14 +57,18 @@ def tell_asker(deps: Deps, where: Thread, message: Message) -> None:
 
 
 def answer_mention(deps: Deps, where: Thread, parsed: Command) -> None:
+    try:
+        _answer(deps, where, parsed)
+    except Exception:
+        log.exception("answering a mention failed")
+        post(deps.client, where.channel, where.ts, render_error())
+
+
+def _answer(deps: Deps, where: Thread, parsed: Command) -> None:
     if isinstance(parsed, Lookup):
         post(deps.client, where.channel, where.ts, answer_lookup(deps, where.team, where.asker, parsed, public=True))
     else:
         tell_asker(deps, where, quick_reply(deps, parsed, where.team, where.asker, "@partbot"))
-
-
-def mention_failed(deps: Deps, where: Thread, *_: object) -> None:
-    post(deps.client, where.channel, where.ts, render_error())
 
 
 def _file_type(file: dict[str, Any]) -> str:
@@ -91,6 +95,14 @@ def unreadable_spreadsheet(file: dict[str, Any]) -> Message:
 def answer_files(deps: Deps, where: Thread, files: list[dict[str, Any]], text: str) -> None:
     """A mention with files: price the first BOM among them (Slack Connect stubs resolved
     first), else say a spreadsheet cannot be read, else answer the text."""
+    try:
+        _answer_files(deps, where, files, text)
+    except Exception:
+        log.exception("answering a mention with files failed")
+        post(deps.client, where.channel, where.ts, render_error())
+
+
+def _answer_files(deps: Deps, where: Thread, files: list[dict[str, Any]], text: str) -> None:
     files = [resolve_file(deps.client, f) if is_stub(f) else f for f in files]
     boms = [f for f in files if is_bom_file(f)]
     if len(boms) > 1:
@@ -128,7 +140,7 @@ def asker(settings: Settings, event: dict[str, Any]) -> tuple[str, bool] | None:
 
 def register(app: App, deps: Deps) -> None:
     @app.event("app_mention")
-    def on_mention(event: dict[str, Any], context: BoltContext) -> None:
+    def on_mention(event: dict[str, Any], context: BoltContext, body: dict[str, Any]) -> None:
         who = asker(deps.settings, event)
         if who is None:
             log.info("ignoring a mention from bot %s (not in PARTBOT_ALLOWED_BOTS)", event.get("bot_id") or event.get("app_id"))
@@ -142,9 +154,12 @@ def register(app: App, deps: Deps) -> None:
         )
         text = event.get("text") or ""
         files = [f for f in event.get("files") or () if isinstance(f, dict)]
+        event_id = body.get("event_id")  # Slack redelivers events it thinks were missed: answer each once
+        once = (where.team, str(event_id)) if event_id else None
         if any(is_bom_file(f) or is_stub(f) or _file_type(f) in SPREADSHEET_TYPES for f in files):
-            deps.submit(answer_files, where, files, text, on_error=mention_failed)
+            deps.submit(lambda: answer_files(deps, where, files, text), once=once)
             return
         if files:
             log.info("mention with a file that is not a BOM; reading its text instead")
-        deps.submit(answer_mention, where, parse_mention(text), on_error=mention_failed)
+        parsed = parse_mention(text)
+        deps.submit(lambda: answer_mention(deps, where, parsed), once=once)

@@ -1,0 +1,1 @@
+"""partbot benchmarks; run `python bench/run.py` from the repo root."""
