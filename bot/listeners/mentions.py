@@ -35,17 +35,20 @@ class Thread:
     channel: str
     ts: str
     person: bool = True
+    private: bool = False
+    """A DM with partbot: help and errors are posted there plainly (no one else sees them)."""
 
 
 def post(client: WebClient, channel: str, thread_ts: str, message: Message) -> str | None:
-    resp = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks)
+    """Post in the thread `thread_ts`; with none (a DM), in the conversation itself."""
+    resp = client.chat_postMessage(channel=channel, thread_ts=thread_ts or None, text=message.text, blocks=message.blocks)
     return resp.get("ts")
 
 
 def tell_asker(deps: Deps, where: Thread, message: Message) -> None:
     """Show `message` to the asker alone, in the thread; a bot (which sees no ephemeral
     messages), or an ephemeral Slack refuses, gets it in the thread."""
-    if where.person:
+    if where.person and not where.private:
         try:
             deps.client.chat_postEphemeral(
                 channel=where.channel, user=where.asker, thread_ts=where.ts, text=message.text, blocks=message.blocks
@@ -67,7 +70,7 @@ def mention_failed(deps: Deps, where: Thread, *_: object) -> None:
     post(deps.client, where.channel, where.ts, render_error())
 
 
-def _file_type(file: dict[str, Any]) -> str:
+def file_type(file: dict[str, Any]) -> str:
     name = str(file.get("name") or "")
     return (file.get("filetype") or (name.rsplit(".", 1)[-1] if "." in name else "")).lower()
 
@@ -98,7 +101,7 @@ def answer_files(deps: Deps, where: Thread, files: list[dict[str, Any]], text: s
     if boms:
         price_bom(deps, where.team, where.asker, where.channel, where.ts, boms[0], text)
         return
-    sheets = [f for f in files if _file_type(f) in SPREADSHEET_TYPES]
+    sheets = [f for f in files if file_type(f) in SPREADSHEET_TYPES]
     if sheets:
         tell_asker(deps, where, unreadable_spreadsheet(sheets[0]))
         return
@@ -126,6 +129,18 @@ def asker(settings: Settings, event: dict[str, Any]) -> tuple[str, bool] | None:
     return (allowed[0], False) if allowed else None
 
 
+def answer_message(deps: Deps, where: Thread, message: dict[str, Any]) -> None:
+    """Answer `message` (its text, or the BOM among its files) at `where`, off the request thread."""
+    text = message.get("text") or ""
+    files = [f for f in message.get("files") or () if isinstance(f, dict)]
+    if any(is_bom_file(f) or is_stub(f) or file_type(f) in SPREADSHEET_TYPES for f in files):
+        deps.submit(answer_files, where, files, text, on_error=mention_failed)
+        return
+    if files:
+        log.info("a message with a file that is not a BOM; reading its text instead")
+    deps.submit(answer_mention, where, parse_mention(text), on_error=mention_failed)
+
+
 def register(app: App, deps: Deps) -> None:
     @app.event("app_mention")
     def on_mention(event: dict[str, Any], context: BoltContext) -> None:
@@ -140,11 +155,4 @@ def register(app: App, deps: Deps) -> None:
             ts=event.get("thread_ts") or event.get("ts") or "",
             person=who[1],
         )
-        text = event.get("text") or ""
-        files = [f for f in event.get("files") or () if isinstance(f, dict)]
-        if any(is_bom_file(f) or is_stub(f) or _file_type(f) in SPREADSHEET_TYPES for f in files):
-            deps.submit(answer_files, where, files, text, on_error=mention_failed)
-            return
-        if files:
-            log.info("mention with a file that is not a BOM; reading its text instead")
-        deps.submit(answer_mention, where, parse_mention(text), on_error=mention_failed)
+        answer_message(deps, where, event)
