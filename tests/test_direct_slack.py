@@ -67,6 +67,7 @@ def test_help_and_problems_are_posted_in_the_dm_itself(bot: BotServer, fake_slac
         dm("LM358DR", subtype="message_deleted"),
         dm("LM358DR", subtype="bot_message", bot_id="B777", app_id="A777", user=None),  # another app's bot
         dm("LM358DR", channel_type="channel", channel="C123"),  # not a DM
+        dm("", subtype="file_share", user="UBOT", files=[{"id": "F1", "name": "x-priced.csv", "filetype": "csv"}]),
     ],
 )
 def test_what_is_not_a_question_to_partbot_is_ignored(
@@ -76,6 +77,17 @@ def test_what_is_not_a_question_to_partbot_is_ignored(
     drain(bot)
     assert [c.method for c in fake_slack.calls if c.method.startswith("chat.")] == []
     assert fake_nexar.requests == []
+
+
+def test_a_mention_in_a_dm_is_answered_once(bot: BotServer, fake_slack: FakeSlack) -> None:
+    """Slack sends both app_mention and message.im for it; the DM listener answers."""
+    bot.event(dm("<@UBOT> LM358DR"), event_id="EvDm7")
+    mention = {**dm("<@UBOT> LM358DR"), "type": "app_mention"}
+    del mention["channel_type"]
+    bot.event(mention, event_id="EvDm8")
+    drain(bot)
+    posts = fake_slack.calls_to("chat.postMessage")
+    assert len(posts) == 1 and "thread_ts" not in posts[0].args
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Direct messages to partbot (`message.im`): answered like a mention, in the DM.
 
 Only new messages from people (and bots listed in PARTBOT_ALLOWED_BOTS) are answered:
-partbot's own messages, edits, deletions and other bots are not."""
+edits, deletions and other bots are not, and partbot's own messages (its answers, its
+uploads) never reach the listener (Bolt drops an app's own events)."""
 
 from __future__ import annotations
 
@@ -18,17 +19,10 @@ ANSWERED_SUBTYPES = frozenset({"", "file_share", "bot_message", "thread_broadcas
 (`message_changed`), deletions and the rest are not questions."""
 
 
-def is_own(event: dict[str, Any], context: BoltContext) -> bool:
-    user, bot = event.get("user"), event.get("bot_id")
-    return bool((user and user == context.bot_user_id) or (bot and bot == context.bot_id))
-
-
 def register(app: App, deps: Deps) -> None:
     @app.event("message")
     def on_direct_message(event: dict[str, Any], context: BoltContext) -> None:
         if event.get("channel_type") != "im" or str(event.get("subtype") or "") not in ANSWERED_SUBTYPES:
-            return
-        if is_own(event, context):
             return
         who = asker(deps.settings, event)
         if who is None:

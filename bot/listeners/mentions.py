@@ -144,6 +144,8 @@ def answer_message(deps: Deps, where: Thread, message: dict[str, Any]) -> None:
 def register(app: App, deps: Deps) -> None:
     @app.event("app_mention")
     def on_mention(event: dict[str, Any], context: BoltContext) -> None:
+        if str(event.get("channel") or "").startswith("D"):
+            return  # a mention in a DM also arrives as message.im, answered there (`direct`)
         who = asker(deps.settings, event)
         if who is None:
             log.info("ignoring a mention from bot %s (not in PARTBOT_ALLOWED_BOTS)", event.get("bot_id") or event.get("app_id"))
