@@ -79,6 +79,7 @@ def test_a_digikey_link_is_unfurled_with_the_part_and_billed_to_the_poster(
     call = fake_slack.calls_to("chat.unfurl")[0]
     assert call.args.get("source") == "conversations_history" and call.args.get("unfurl_id")
     assert fake_nexar.matched_parts_billed == 1 and spent(bot) == 1
+    assert [r.found for r in bot.core.service.recent("T0001", "U123")] == ["LM358DR"], "on the poster's App Home"
 
 
 def test_the_same_part_again_is_unfurled_from_the_cache_for_free(

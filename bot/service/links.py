@@ -17,7 +17,7 @@ def linked_part(service: LookupService, workspace: str, user: str, link: PartLin
     if cache_only or not user:
         answer = service.cached(item, UNFURL_OPTIONS)
     else:
-        outcome = service.lookup(workspace, user, Lookup((item,), UNFURL_OPTIONS), record=False)
+        outcome = service.lookup(workspace, user, Lookup((item,), UNFURL_OPTIONS))
         answer = outcome.answers[0] if isinstance(outcome, Answer) else None
     part = answer.result.part if answer is not None and answer.result is not None else None
     if answer is None or answer.error or part is None or not names_part(link, part):
