@@ -4,13 +4,14 @@ parts it bills) → `chat.unfurl` on the fake Slack. Nothing else may reach the 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.domain.models import LineItem, LookupKey
+from bot.domain.models import LineItem, Lifecycle, LookupKey, Offer, Part, PricePoint, SearchResult, Seller
 from bot.domain.outcomes import PartAnswer
 from bot.messages.unfurl import render_unfurl
 from tests.blockkit import assert_valid_message
@@ -208,3 +209,32 @@ def test_an_answer_older_than_the_cache_is_marked_stale_with_its_age(sample_bot:
     assert "cached 10 min ago" in fresh and "stale" not in fresh
     old = json.dumps(render_unfurl(_answer(sample_bot, now - 3 * 86400), now=now, fresh_for=21600, sample=False)["blocks"])
     assert "*stale*" in old and "3 days ago" in old
+
+
+def test_an_obsolete_part_is_flagged_and_a_minimum_order_said() -> None:
+    offer = Offer(
+        sku="A-1",
+        inventory_level=5000,
+        moq=2500,
+        packaging="Reel",
+        click_url="https://example.com/a",
+        updated=None,
+        prices=(PricePoint(2500, Decimal("0.0123"), "USD"),),
+    )
+    part = Part(
+        mpn="MAX232CPE",
+        manufacturer="Maxim <Integrated>",
+        lifecycle=Lifecycle.OBSOLETE,
+        lifecycle_text="Obsolete",
+        total_avail=None,
+        sellers=(Seller("Arrow", True, False, (offer,)), Seller("Broker & Co", False, True, (offer,))),
+    )
+    answer = PartAnswer(LineItem("MAX232CPE"), SearchResult(part, 1), None, 1_800_000_000.0, False)
+    unfurl = render_unfurl(answer, now=1_800_000_000.0, fresh_for=21600, sample=False)
+    assert_valid_message({"text": unfurl["fallback"], "blocks": unfurl["blocks"]})
+    text = json.dumps(unfurl["blocks"], ensure_ascii=False)
+    assert ":warning: *Obsolete*" in text
+    assert "Maxim &lt;Integrated&gt;" in text, "mrkdwn escaped"
+    assert "Total stock: unknown" in text, "no totalAvail is unknown, not zero"
+    assert "1: *$0.0123* at Arrow _(buying 2,500: minimum order)_" in text
+    assert "Broker" not in text, "authorized sellers only"
