@@ -4,14 +4,14 @@ parts it bills) → `chat.unfurl` on the fake Slack. Nothing else may reach the 
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.domain.models import LineItem, Lifecycle, LookupKey, Offer, Part, PricePoint, SearchResult, Seller
+from bot.domain.models import Lifecycle, LineItem, LookupKey, Offer, Part, PricePoint, SearchResult, Seller
 from bot.domain.outcomes import PartAnswer
 from bot.messages.unfurl import render_unfurl
 from tests.blockkit import assert_valid_message
