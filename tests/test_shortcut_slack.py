@@ -100,3 +100,18 @@ def test_a_spreadsheet_it_cannot_read_is_said_privately(bot: BotServer, fake_sla
     bot.action(shortcut(fake_slack, {"ts": "1700000505.000100", "text": "", "files": [file]}))
     (call,) = answers(fake_slack)
     assert "bom.ods" in json.dumps(call.args) and "CSV" in json.dumps(call.args)
+
+
+def test_a_file_slack_will_not_give_is_said_privately(bot: BotServer, fake_slack: FakeSlack) -> None:
+    """A Slack Connect file stub that files.info does not resolve: said, not silently skipped."""
+    stub = {
+        "id": "FNOTHERE",
+        "mode": "file_access",
+        "file_access": "check_file_info",
+        "created": 0,
+        "timestamp": 0,
+        "user": "U777",
+    }
+    bot.action(shortcut(fake_slack, {"ts": "1700000506.000100", "text": "bom attached", "files": [stub]}))
+    (call,) = answers(fake_slack)
+    assert "could not open the file" in json.dumps(call.args)

@@ -57,7 +57,12 @@ def price_message(deps: Deps, asked: Asked, text: str, files: list[dict[str, Any
     if isinstance(parsed, Lookup):
         tell(deps, asked, answer_lookup(deps, asked.team, asked.user, parsed, public=False))
         return
-    if isinstance(parsed, Invalid):
+    if any(is_stub(f) for f in files):
+        parsed = Invalid(
+            "I could not open the file shared with that message (Slack's files.info did not give it to me)",
+            "Share the BOM again, then use *Price these parts* on that message.",
+        )
+    elif isinstance(parsed, Invalid):
         parsed = Invalid(parsed.problem, SHORTCUT_HINT)
     tell(deps, asked, quick_reply(deps, parsed, asked.team, asked.user, "@partbot"))
 
