@@ -156,6 +156,8 @@ def test_over_quota_there_is_no_unfurl_and_nothing_in_the_channel(
         "https://www.digikey.com/en/products/detail/acme/NOSUCHPART123/1",  # Nexar finds nothing
         "https://www.digikey.com/en/products/detail/stmicroelectronics/LM358DR/404872",  # another maker's LM358DR
         "https://www.mouser.com/ProductDetail/Texas-Instruments/LM358",  # only a closest match (LM358DR)
+        "https://octopart.com/nothing-acme-999999999",  # no part with that id
+        "https://www.mouser.com/ProductDetail/595-NOSUCHPART",  # no offer with that SKU
     ],
 )
 def test_no_match_means_no_unfurl(bot: BotServer, fake_slack: FakeSlack, url: str) -> None:
