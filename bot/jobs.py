@@ -45,6 +45,13 @@ class Jobs:
         future.add_done_callback(finished)
         return future
 
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until every job submitted so far has finished (True), or `timeout` passed."""
+        with self._lock:
+            pending = set(self._pending)
+        _, unfinished = wait(pending, timeout=timeout)
+        return not unfinished
+
     def pending(self) -> int:
         with self._lock:
             return len(self._pending)

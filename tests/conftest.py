@@ -18,6 +18,7 @@ import pytest
 from bot.adapters.stores.redis import RedisStore
 from bot.adapters.stores.sqlite import SQLiteStore
 from bot.app import Core, build_app, build_core
+from bot.jobs import Jobs
 from bot.ports import Store
 from bot.settings import Settings
 from bot.web import Front
@@ -190,7 +191,8 @@ class BotServer:
         nexar = getattr(self.core.source, "inner", None)
         if nexar is not None:
             nexar.backoff = 0.01
-        self.app = build_app(self.core, "http")
+        self.jobs = Jobs(16)
+        self.app = build_app(self.core, "http", jobs=self.jobs)
         import uvicorn
 
         assert self.settings.slack_signing_secret
@@ -207,6 +209,10 @@ class BotServer:
             time.sleep(0.01)
         self.http = httpx.Client(base_url=self.url, timeout=10)
         self._n = 0
+
+    def drain(self) -> None:
+        """Wait for the background jobs the requests so far started."""
+        assert self.jobs.wait_idle(30), "jobs still running after 30 s"
 
     def close(self) -> None:
         self.http.close()

@@ -132,6 +132,22 @@ def test_searches_naming_a_manufacturer_share_one_multi_match_apart_from_the_oth
     assert inner.kinds == {("FIRST",): "search", ("A1", "DDDD4"): "search_many", ("BB2", "CCC3"): "multi_match"}
 
 
+def test_link_searches_by_sku_join_the_multi_match_and_a_part_id_goes_alone() -> None:
+    """A Mouser SKU is matched with `supMultiMatch` (`sku`); an Octopart id needs `supParts`,
+    which no batch carries, so it is asked alone even while Nexar is busy."""
+    inner = Inner()
+    source = BatchingSource(inner, window=0.2)
+    keys = [LookupKey("595-LM358DR", by="sku"), LookupKey("BB2", mfr="TI"), LookupKey("24534", by="id"), LookupKey("A1")]
+    outcomes = while_busy(inner, source, keys)
+    assert outcomes == [SearchResult(None, len(k.mpn)) for k in keys]
+    assert inner.kinds == {
+        ("FIRST",): "search",
+        ("595-LM358DR", "BB2"): "multi_match",
+        ("24534",): "search",
+        ("A1",): "search",
+    }
+
+
 def test_a_failing_search_fails_only_its_asker_the_others_ask_again_alone() -> None:
     inner = Inner()
     source = BatchingSource(inner, window=0.2)

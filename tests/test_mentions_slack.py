@@ -48,8 +48,8 @@ def spent(bot: BotServer, user: str) -> int:
 
 
 def drain(bot: BotServer) -> None:
-    """Wait for every job already started (listeners start theirs before the ack), then stop the pool."""
-    bot.core.closers[0]()
+    """Wait for every job already started (listeners start theirs before the ack)."""
+    bot.drain()
 
 
 # --- other bots -------------------------------------------------------------------------------

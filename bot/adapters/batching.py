@@ -7,8 +7,9 @@ company with the same currency, country and seller filter, and then they go toge
 it would have been alone, with the same `limit`, so answers and billing do not change;
 fifty people asking at once cost a handful of requests instead of fifty.
 
-Searches naming a manufacturer batch apart, into one `supMultiMatch` (the only query
-that filters on a manufacturer), each query still with its own `limit`.
+Searches naming a manufacturer or a seller's SKU batch apart, into one `supMultiMatch`
+(the only query that filters on either), each query still with its own `limit`. A search
+by Octopart part id goes out alone (`supParts`).
 
 `supSearchMpn` is non-null in Nexar's schema, so one search that fails takes the whole
 request's `data` with it: when Nexar rejects a batch, each search in it is asked again
@@ -45,7 +46,8 @@ class BatchSearch(Protocol):
 
 
 Group = tuple[str, str, bool, int, bool]
-"""currency, country, all sellers, limit, and whether the searches name a manufacturer."""
+"""currency, country, all sellers, limit, and whether the searches need `supMultiMatch`
+(they name a manufacturer, or a seller's SKU)."""
 
 
 @dataclass(eq=False)
@@ -68,7 +70,9 @@ class BatchingSource:
         self._open: dict[Group, _Batch] = {}
 
     def search_mpn(self, key: LookupKey, limit: int) -> SearchResult:
-        group: Group = (key.currency, key.country, key.all_sellers, limit, key.mfr is not None)
+        if key.by == "id":  # `supParts`, which no batch query carries
+            return self.inner.search_mpn(key, limit)
+        group: Group = (key.currency, key.country, key.all_sellers, limit, key.mfr is not None or key.by == "sku")
         with self._lock:
             batch = self._open.get(group)
             if batch is None and self._in_flight == 0:

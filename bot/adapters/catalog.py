@@ -79,8 +79,15 @@ class SampleCatalog:
         converted = (p.price / source * rate).quantize(_CONVERTED_PLACES)
         return replace(p, converted_price=converted, converted_currency=currency)
 
+    def _by_link(self, key: LookupKey) -> list[Part]:
+        """Parts by a seller's SKU, or by the Octopart id that ends their Octopart URL."""
+        wanted = normalize_mpn(key.mpn)
+        if key.by == "sku":
+            return [p for p in self.parts() if any(normalize_mpn(o.sku) == wanted for s in p.sellers for o in s.offers)]
+        return [p for p in self.parts() if (p.octopart_url or "").rsplit("-", 1)[-1] == key.mpn]
+
     def search_mpn(self, key: LookupKey, limit: int) -> SearchResult:
-        found = self._matches(key.mpn)
+        found = self._matches(key.mpn) if key.by == "mpn" else self._by_link(key)
         part = self._view(found[0], key) if found and limit > 0 else None
         return SearchResult(part=part, hits=len(found))
 

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 import httpx
 import jwt
 
-from bot.adapters.nexar_queries import MULTI_MATCH, SEARCH_BATCH, SEARCH_MPN, SUGGEST
+from bot.adapters.nexar_queries import MULTI_MATCH, PARTS_BY_IDS, SEARCH_BATCH, SEARCH_MPN, SUGGEST
 from bot.adapters.part_json import parse_part
 from bot.domain.models import LookupKey, SearchResult
 from bot.ports import MAX_MULTI_QUERIES, PartLimitExceeded, PossiblyBilled, QueryRejected, SourceError, SourceUnavailable
@@ -46,7 +46,7 @@ def _search_result(result_set: dict[str, Any]) -> SearchResult:
 
 def _match_query(key: LookupKey, limit: int, reference: str) -> dict[str, Any]:
     """A `SupPartMatchQuery`; Nexar matches `manufacturer` against the company's name and aliases."""
-    query: dict[str, Any] = {"mpn": key.mpn, "limit": limit, "reference": reference}
+    query: dict[str, Any] = {"sku" if key.by == "sku" else "mpn": key.mpn, "limit": limit, "reference": reference}
     if key.mfr is not None:
         query["manufacturer"] = key.mfr
     return query
@@ -57,6 +57,8 @@ def _check_batch(keys: Sequence[LookupKey]) -> None:
         raise ValueError(f"at most {MAX_MULTI_QUERIES} queries per request")
     if len({(k.currency, k.country, k.all_sellers) for k in keys}) != 1:
         raise ValueError("one request shares currency, country and seller filter")
+    if any(k.by == "id" for k in keys):
+        raise ValueError("a part id is looked up with supParts, not matched")
 
 
 # --- client ---------------------------------------------------------------------------
@@ -227,9 +229,11 @@ class NexarClient:
 
     # PartSource ---------------------------------------------------------------
     def search_mpn(self, key: LookupKey, limit: int) -> SearchResult:
-        """The best match for `key.mpn` (`supSearchMpn`); with a manufacturer, `supMultiMatch`,
-        the one query that can filter on it."""
-        if key.mfr is not None:
+        """The best match for `key.mpn` (`supSearchMpn`); with a manufacturer or by a seller's
+        SKU, `supMultiMatch`, the one query that can filter on either; by an Octopart id, `supParts`."""
+        if key.by == "id":
+            return self.part_by_id(key)
+        if key.mfr is not None or key.by == "sku":
             result = self.multi_match([key], limit)[0]
             if isinstance(result, SourceError):
                 raise result
@@ -243,8 +247,8 @@ class NexarClient:
         A search that fails alone (a partial GraphQL error) fails only its own key. Keys
         with a manufacturer belong in `multi_match`."""
         _check_batch(keys)
-        if any(k.mfr is not None for k in keys):
-            raise ValueError("supSearchMpn cannot filter on a manufacturer; use multi_match")
+        if any(k.mfr is not None or k.by != "mpn" for k in keys):
+            raise ValueError("supSearchMpn reads MPNs only, with no manufacturer; use multi_match")
         if len(keys) == 1:
             return [self.search_mpn(keys[0], limit)]
         variables: dict[str, Any] = {f"q{i}": k.mpn for i, k in enumerate(keys)}
@@ -280,6 +284,12 @@ class NexarClient:
             parts = match.get("parts") or []
             out[int(ref)] = SearchResult(part=parse_part(parts[0]) if parts else None, hits=int(match.get("hits") or 0))
         return out
+
+    def part_by_id(self, key: LookupKey) -> SearchResult:
+        """The Octopart part whose id is `key.mpn` (`supParts`, at most one part billed)."""
+        data = self.execute(PARTS_BY_IDS, {"ids": [key.mpn], **seller_variables(key)})
+        found = [p for p in data.get("supParts") or [] if isinstance(p, dict)]
+        return SearchResult(part=parse_part(found[0]) if found else None, hits=len(found))
 
     def suggest(self, text: str) -> tuple[str, ...]:
         try:

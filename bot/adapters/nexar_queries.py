@@ -76,6 +76,18 @@ def _search_batch(n: int) -> str:
 
 SEARCH_BATCH = {n: _search_batch(n) for n in range(2, MAX_MULTI_QUERIES + 1)}
 
+PARTS_BY_IDS = (
+    """
+query PartsByIds($ids: [String!]!, $currency: String!, $country: String!,
+                 $authorizedOnly: Boolean!, $includeBrokers: Boolean!) {
+  supParts(ids: $ids, currency: $currency, country: $country) { ...PartFields }
+}
+"""
+    + PART_FIELDS
+)
+"""Octopart part pages, by the id that ends their URL. `supParts` takes no `limit`: it returns
+at most one part per id, so the ids sent bound what it bills."""
+
 SUGGEST = """
 query PartSuggest($q: String!) {
   supSuggest(q: $q, partNumbersOnly: true) { text }
@@ -86,6 +98,7 @@ QUERIES = {
     "PartSearch": SEARCH_MPN,
     "PartMultiMatch": MULTI_MATCH,
     "PartSuggest": SUGGEST,
+    "PartsByIds": PARTS_BY_IDS,
     **{f"PartSearchBatch{n}": doc for n, doc in SEARCH_BATCH.items()},
 }
 """Every document the bot can send (tests validate them against Nexar's schema)."""

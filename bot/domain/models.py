@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from bot.domain.money import Money, to_decimal
 
@@ -19,6 +19,9 @@ def normalize_mpn(mpn: str) -> str:
     """Upper-cased, punctuation removed: how two MPNs are compared."""
     return re.sub(r"[^0-9A-Z]", "", mpn.upper())
 
+
+PartBy = Literal["mpn", "sku", "id"]
+"""What a lookup's `mpn` holds: a manufacturer part number, a seller's SKU, or an Octopart part id."""
 
 # Nexar's inventoryLevel codes below zero.
 NON_STOCKED = -1
@@ -171,6 +174,8 @@ class LookupKey:
     all_sellers: bool = False
     mfr: str | None = None
     """Match only this manufacturer (sent to Nexar as written, whitespace tidied)."""
+    by: PartBy = "mpn"
+    """A seller's SKU (`supMultiMatch` by `sku`) or an Octopart part id (`supParts`) in `mpn`, for links."""
 
     def __post_init__(self) -> None:
         mfr = " ".join((self.mfr or "").split())
@@ -184,7 +189,8 @@ class LookupKey:
         "TI" and "Texas Instruments" are two entries: which names are aliases Nexar knows)."""
         sellers = "all" if self.all_sellers else "auth"
         mfr = (self.mfr or "").casefold()
-        return f"v2|{normalize_mpn(self.mpn)}|{self.currency}|{self.country}|{sellers}|{mfr}"
+        name = normalize_mpn(self.mpn) if self.by == "mpn" else f"{self.by}:{normalize_mpn(self.mpn)}"
+        return f"v2|{name}|{self.currency}|{self.country}|{sellers}|{mfr}"
 
 
 @dataclass(frozen=True)
@@ -193,6 +199,8 @@ class LineItem:
     quantity: int = 1
     mfr: str | None = None
     """Match only this manufacturer (a BOM's manufacturer column, or `--mfr`)."""
+    by: PartBy = "mpn"
+    """What `mpn` holds: an MPN, or (from a link) a seller's SKU or an Octopart part id."""
 
 
 @dataclass(frozen=True)

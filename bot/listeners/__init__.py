@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, home, mentions
+from bot.listeners import actions, commands, direct, home, mentions, shortcut, unfurls
 from bot.listeners.common import Deps
 
 
@@ -13,3 +13,6 @@ def register_listeners(app: App, deps: Deps) -> None:
     mentions.register(app, deps)
     actions.register(app, deps)
     home.register(app, deps)
+    unfurls.register(app, deps)
+    direct.register(app, deps)
+    shortcut.register(app, deps)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -18,7 +19,7 @@ from bot.domain.outcomes import Answer
 from bot.domain.parsing import parse_options, strip_mentions
 from bot.domain.priced import price_rows, totals
 from bot.domain.recent import RecentLookup
-from bot.listeners.common import Deps, log
+from bot.listeners.common import Deps, log, respond
 from bot.messages.blocks import Message
 from bot.messages.bom import (
     render_bom_error,
@@ -102,35 +103,91 @@ def _fetch(url: str, token: str, deadline: float) -> bytes | BomError:
     return b"".join(chunks)
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """Where a BOM's answer goes: `show` the progress and then the summary (or the problem),
+    `upload` the priced CSV. `live`: progress is worth showing (an edited message, not a
+    response_url, which takes five posts at most)."""
+
+    show: Callable[[Message], None]
+    upload: Callable[[bytes, str, str], None]
+    """(content, file name, title)"""
+    live: bool = True
+
+
 def price_bom(deps: Deps, team: str, user: str, channel: str, thread_ts: str, file: dict[str, Any], text: str) -> None:
     """Answer in the thread: one message that shows progress and then the summary, plus the CSV."""
     client = deps.client
     name = str(file.get("name") or "bom.csv")
-    first = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **render_bom_progress(name, 0, 0).to_dict())
+    first = client.chat_postMessage(channel=channel, thread_ts=thread_ts or None, **render_bom_progress(name, 0, 0).to_dict())
     ts = first.get("ts") or ""
 
     def show(message: Message) -> None:
         client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
 
+    def upload(content: bytes, filename: str, title: str) -> None:
+        try:
+            client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread_ts or None,
+                content=content,
+                filename=filename,
+                title=title,
+                initial_comment=upload_comment(name),
+            )
+        except Exception:
+            log.exception("could not upload the priced BOM")
+            client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts or None,
+                text="I priced the BOM but could not upload the CSV (does the app have the files:write scope?).",
+            )
+
+    _price_safely(deps, Delivery(show, upload), team, user, file, text, name)
+
+
+def price_bom_privately(deps: Deps, team: str, user: str, response_url: str, file: dict[str, Any], text: str) -> None:
+    """Answer the user alone through `response_url` (a message shortcut); the priced CSV goes
+    to the user's DM with partbot, as a response_url cannot carry a file."""
+    client = deps.client
+    name = str(file.get("name") or "bom.csv")
+
+    def show(message: Message) -> None:
+        respond(deps, response_url, **message.to_dict(), response_type="ephemeral", replace_original=False)
+
+    def upload(content: bytes, filename: str, title: str) -> None:
+        try:
+            dm = client.conversations_open(users=user)["channel"]["id"]
+            client.files_upload_v2(
+                channel=dm, content=content, filename=filename, title=title, initial_comment=upload_comment(name)
+            )
+        except Exception:
+            log.exception("could not send the priced BOM to the user's DM")
+            show(Message("I priced the BOM but could not send you the CSV (does the app have the im:write scope?)."))
+
+    show(render_bom_progress(name, 0, 0))
+    _price_safely(deps, Delivery(show, upload, live=False), team, user, file, text, name)
+
+
+def _price_safely(deps: Deps, to: Delivery, team: str, user: str, file: dict[str, Any], text: str, name: str) -> None:
     try:
-        _price(deps, client, show, team, user, channel, thread_ts, file, text, name)
+        _price(deps, deps.client, to, team, user, file, text, name)
     except Exception:
         log.exception("pricing the BOM %s failed", name)
-        show(render_bom_error(name, "something went wrong on partbot's side; the admin can find the details in partbot's log"))
+        to.show(render_bom_error(name, "something went wrong on partbot's side; the admin can find the details in partbot's log"))
 
 
 def _price(
     deps: Deps,
     client: WebClient,
-    show: Callable[[Message], None],
+    to: Delivery,
     team: str,
     user: str,
-    channel: str,
-    thread_ts: str,
     file: dict[str, Any],
     text: str,
     name: str,
 ) -> None:
+    show = to.show
     data = _download(deps, client, file)
     read = read_bom(data) if isinstance(data, bytes) else data
     if isinstance(read, BomError):
@@ -145,7 +202,7 @@ def _price(
 
     def progress(done: int, total: int) -> None:
         now = time.monotonic()
-        if now - last[0] >= PROGRESS_EVERY and done < total:
+        if to.live and now - last[0] >= PROGRESS_EVERY and done < total:
             last[0] = now
             try:
                 show(render_bom_progress(name, done, total))
@@ -161,20 +218,4 @@ def _price(
     show(summary)
     total, priced = totals(price_rows(outcome))
     deps.service.remember(team, user, RecentLookup(time.time(), bom=name, lines=len(items), priced=priced, total=total))
-    priced_name = name.rsplit(".", 1)[0] + "-priced.csv"
-    try:
-        client.files_upload_v2(
-            channel=channel,
-            thread_ts=thread_ts,
-            content=bom_rows_csv(outcome, bom),
-            filename=priced_name,
-            title=f"Priced BOM: {name}",
-            initial_comment=upload_comment(name),
-        )
-    except Exception:
-        log.exception("could not upload the priced BOM")
-        client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts,
-            text="I priced the BOM but could not upload the CSV (does the app have the files:write scope?).",
-        )
+    to.upload(bom_rows_csv(outcome, bom), name.rsplit(".", 1)[0] + "-priced.csv", f"Priced BOM: {name}")

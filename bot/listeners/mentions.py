@@ -35,17 +35,20 @@ class Thread:
     channel: str
     ts: str
     person: bool = True
+    private: bool = False
+    """A DM with partbot: help and errors are posted there plainly (no one else sees them)."""
 
 
 def post(client: WebClient, channel: str, thread_ts: str, message: Message) -> str | None:
-    resp = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks)
+    """Post in the thread `thread_ts`; with none (a DM), in the conversation itself."""
+    resp = client.chat_postMessage(channel=channel, thread_ts=thread_ts or None, text=message.text, blocks=message.blocks)
     return resp.get("ts")
 
 
 def tell_asker(deps: Deps, where: Thread, message: Message) -> None:
     """Show `message` to the asker alone, in the thread; a bot (which sees no ephemeral
     messages), or an ephemeral Slack refuses, gets it in the thread."""
-    if where.person:
+    if where.person and not where.private:
         try:
             deps.client.chat_postEphemeral(
                 channel=where.channel, user=where.asker, thread_ts=where.ts, text=message.text, blocks=message.blocks
@@ -71,7 +74,7 @@ def _answer(deps: Deps, where: Thread, parsed: Command) -> None:
         tell_asker(deps, where, quick_reply(deps, parsed, where.team, where.asker, "@partbot"))
 
 
-def _file_type(file: dict[str, Any]) -> str:
+def file_type(file: dict[str, Any]) -> str:
     name = str(file.get("name") or "")
     return (file.get("filetype") or (name.rsplit(".", 1)[-1] if "." in name else "")).lower()
 
@@ -110,7 +113,7 @@ def _answer_files(deps: Deps, where: Thread, files: list[dict[str, Any]], text: 
     if boms:
         price_bom(deps, where.team, where.asker, where.channel, where.ts, boms[0], text)
         return
-    sheets = [f for f in files if _file_type(f) in SPREADSHEET_TYPES]
+    sheets = [f for f in files if file_type(f) in SPREADSHEET_TYPES]
     if sheets:
         tell_asker(deps, where, unreadable_spreadsheet(sheets[0]))
         return
@@ -138,9 +141,25 @@ def asker(settings: Settings, event: dict[str, Any]) -> tuple[str, bool] | None:
     return (allowed[0], False) if allowed else None
 
 
+def answer_message(deps: Deps, where: Thread, message: dict[str, Any], *, once: tuple[str, str] | None = None) -> None:
+    """Answer `message` (its text, or the BOM among its files) at `where`, off the request
+    thread; with `once` (workspace, event id), only the first time Slack delivers it."""
+    text = message.get("text") or ""
+    files = [f for f in message.get("files") or () if isinstance(f, dict)]
+    if any(is_bom_file(f) or is_stub(f) or file_type(f) in SPREADSHEET_TYPES for f in files):
+        deps.submit(lambda: answer_files(deps, where, files, text), once=once)
+        return
+    if files:
+        log.info("a message with a file that is not a BOM; reading its text instead")
+    parsed = parse_mention(text)
+    deps.submit(lambda: answer_mention(deps, where, parsed), once=once)
+
+
 def register(app: App, deps: Deps) -> None:
     @app.event("app_mention")
     def on_mention(event: dict[str, Any], context: BoltContext, body: dict[str, Any]) -> None:
+        if str(event.get("channel") or "").startswith("D"):
+            return  # a mention in a DM also arrives as message.im, answered there (`direct`)
         who = asker(deps.settings, event)
         if who is None:
             log.info("ignoring a mention from bot %s (not in PARTBOT_ALLOWED_BOTS)", event.get("bot_id") or event.get("app_id"))
@@ -152,14 +171,5 @@ def register(app: App, deps: Deps) -> None:
             ts=event.get("thread_ts") or event.get("ts") or "",
             person=who[1],
         )
-        text = event.get("text") or ""
-        files = [f for f in event.get("files") or () if isinstance(f, dict)]
         event_id = body.get("event_id")  # Slack redelivers events it thinks were missed: answer each once
-        once = (where.team, str(event_id)) if event_id else None
-        if any(is_bom_file(f) or is_stub(f) or _file_type(f) in SPREADSHEET_TYPES for f in files):
-            deps.submit(lambda: answer_files(deps, where, files, text), once=once)
-            return
-        if files:
-            log.info("mention with a file that is not a BOM; reading its text instead")
-        parsed = parse_mention(text)
-        deps.submit(lambda: answer_mention(deps, where, parsed), once=once)
+        answer_message(deps, where, event, once=(where.team, str(event_id)) if event_id else None)

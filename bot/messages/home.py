@@ -48,7 +48,8 @@ def render_home(recent: Sequence[RecentLookup], quota: QuotaView | None, *, samp
         context(
             "How it works: each lookup Nexar answers costs one matched part from the team's plan; "
             "answers are cached, so asking again is free. Add `--public` to answer in the channel, "
-            "or share a CSV BOM with a mention to price it all."
+            "or share a CSV BOM with a mention to price it all. _Price these parts_ (⋮ on any message) "
+            "prices a message for you alone, and you can ask me here in Messages."
         )
     )
     return {"type": "home", "blocks": blocks[:100]}

@@ -26,7 +26,9 @@ def render_help(command: str = "/part") -> Message:
         section(
             "*In a thread*, mention me: `@partbot AD7685ARM x250`, or in plain English: "
             "_@partbot what would 500 pcs of NE555DR cost us?_\n"
-            "*A whole BOM*: share a CSV with MPN and quantity columns in a message that mentions @partbot."
+            "*A whole BOM*: share a CSV with MPN and quantity columns in a message that mentions @partbot.\n"
+            "*Any message*: choose _Price these parts_ in its ⋮ menu to price it for you alone. "
+            "Links to Octopart, Digi-Key and Mouser part pages show the part; you can also DM me."
         ),
         context(
             "Answers are private unless you add `--public`. Lookups cost matched parts from the team's Nexar plan; repeated questions are answered from the cache for free."

@@ -145,6 +145,11 @@ class LookupService:
             fits += 1
         return fits
 
+    def cached(self, item: LineItem, options: Options) -> PartAnswer | None:
+        """`item`'s answer if the cache holds a fresh one (free, no quota asked), else None."""
+        hit = self.cache.get(self._key(item, options).cache_key())
+        return None if hit is None else PartAnswer(item, hit[0], None, hit[1], True)
+
     def quota(self, workspace: str, user: str) -> QuotaView | None:
         return self._quota_view(workspace, user)
 
@@ -169,7 +174,7 @@ class LookupService:
     @staticmethod
     def _key(item: LineItem, options: Options) -> LookupKey:
         mfr = item.mfr or options.mfr
-        return LookupKey(item.mpn.strip().upper(), options.currency, options.country, options.all_sellers, mfr)
+        return LookupKey(item.mpn.strip().upper(), options.currency, options.country, options.all_sellers, mfr, item.by)
 
     def _answer(self, item: LineItem, r: _Resolved) -> PartAnswer:
         if r.error is not None:
@@ -306,7 +311,7 @@ class LookupService:
                         self._finish(run, key, _Resolved(None, now, False, res))
                         continue
                     returned += 1 if res.part is not None else 0
-                    if res.part is None and len(todo) == 1:
+                    if res.part is None and len(todo) == 1 and key.by == "mpn":
                         res = SearchResult(None, res.hits, self.source.suggest(key.mpn))
                     self.cache.put(key.cache_key(), res, now)
                     self._finish(run, key, _Resolved(res, now, False))

@@ -282,6 +282,20 @@ def _resolve_multi_match(_root: None, info: GraphQLResolveInfo[_Context], **args
     return matches
 
 
+def part_id(part: Part) -> str:
+    """A part's Octopart id: the number that ends its ``octopartUrl``, as on octopart.com."""
+    return str(part.get("id") or str(part["octopartUrl"]).rsplit("-", 1)[-1])
+
+
+def _resolve_parts(_root: None, info: GraphQLResolveInfo[_Context], **args: Any) -> list[Part | None]:
+    """``supParts``: each id's part or null, each part found billed."""
+    ctx: _Context = info.context
+    by_id = {part_id(p): p for p in ctx.parts}
+    found = [by_id.get(str(i)) for i in args["ids"]]
+    ctx.billed += sum(1 for p in found if p is not None)
+    return [None if p is None else _priced(p, args["currency"]) for p in found]
+
+
 def _resolve_suggest(_root: None, info: GraphQLResolveInfo[_Context], **args: Any) -> list[dict[str, str]]:
     ctx: _Context = info.context
     query = normalize_mpn(args["q"])
@@ -341,7 +355,9 @@ def build_supply_schema() -> GraphQLSchema:
         ("Query", "supSearchMpn"): _resolve_search_mpn,
         ("Query", "supMultiMatch"): _resolve_multi_match,
         ("Query", "supSuggest"): _resolve_suggest,
+        ("Query", "supParts"): _resolve_parts,
         ("SupPart", "sellers"): _resolve_sellers,
+        ("SupPart", "id"): lambda part, _info: part_id(part),
         ("SupPartResult", "part"): _resolve_result_part,
         ("SupPartMatch", "parts"): _resolve_match_parts,
     }

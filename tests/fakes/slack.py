@@ -220,6 +220,8 @@ class FakeSlack:
             "files.completeUploadExternal": self._files_complete_upload_external,
             "conversations.info": self._conversations_info,
             "users.info": self._users_info,
+            "chat.unfurl": self._chat_unfurl,
+            "conversations.open": self._conversations_open,
         }
 
     # ---------------------------------------------------------------- lifecycle
@@ -543,6 +545,26 @@ class FakeSlack:
             return {"ok": False, "error": "message_not_found"}
         permalink = f"https://{_TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
         return {"ok": True, "channel": channel, "permalink": permalink}
+
+    @staticmethod
+    def _chat_unfurl(args: dict[str, Any]) -> JsonDict:
+        """As Slack checks it: channel and ts, or unfurl_id and source; a JSON map of unfurls."""
+        by_message = bool(args.get("channel")) and bool(args.get("ts"))
+        by_id = bool(args.get("unfurl_id")) and args.get("source") in ("composer", "conversations_history")
+        if not (by_message or by_id):
+            return {"ok": False, "error": "invalid_arguments"}
+        unfurls = _maybe_json(args.get("unfurls"))
+        if not isinstance(unfurls, dict) or not unfurls:
+            return {"ok": False, "error": "invalid_unfurls"}
+        return {"ok": True}
+
+    @staticmethod
+    def _conversations_open(args: dict[str, Any]) -> JsonDict:
+        """The bot's DM with one user: `D` + the user's id here."""
+        users = str(args.get("users") or "")
+        if not users or "," in users:
+            return {"ok": False, "error": "users_list_not_supplied" if not users else "not_supported"}
+        return {"ok": True, "channel": {"id": "D" + users.removeprefix("U")}}
 
     def _views_publish(self, args: dict[str, Any]) -> JsonDict:
         view = _maybe_json(args.get("view"))
