@@ -49,6 +49,12 @@ class PartAnswer:
     error: str | None = None
     fetched_at: float | None = None
     from_cache: bool = False
+    stale: str | None = None
+    """Why this answer is an old stored one, not fresh (billed nothing): e.g. "your daily quota is used up"."""
+
+    @property
+    def is_stale(self) -> bool:
+        return self.stale is not None
 
     @property
     def exact(self) -> bool:

@@ -27,6 +27,7 @@ from bot.messages.blocks import (
     safe_url,
     section,
     share_actions,
+    stale_prefix,
     stock_label,
 )
 from bot.messages.replies import render_failed, render_over_quota
@@ -215,7 +216,7 @@ def _single_text(answer: Answer, row: Row, part: Part) -> str:
         bits.append("no seller with stock")
     if row.stocked:
         bits.append(plural(len(row.stocked), "seller") + " with stock")
-    text = "; ".join(bits)
+    text = stale_prefix(answer) + "; ".join(bits)
     if answer.sample:
         text = "[sample data] " + text
     return escape(clip(text, MAX_TEXT))

@@ -50,8 +50,8 @@ def render_invalid(invalid: Invalid) -> Message:
 
 def render_over_quota(over: OverQuota) -> Message:
     r = over.refusal
-    who = "You have" if r.scope == "user" else "The team has"
-    period = "today" if r.scope == "user" else "this month"
+    who = {"user": "You have", "bom": "Your BOMs have"}.get(r.scope, "The team has")
+    period = "today" if r.scope == "user" else "of the team budget this month" if r.scope == "bom" else "this month"
     lines = [
         f":no_entry: *{who} {plural(r.left, 'matched part')} left {period}*; "
         f"this needs {plural(r.needed, 'more matched part')} that are not in the cache.",

@@ -17,6 +17,7 @@ from bot.messages.blocks import (
     limit_blocks,
     plural,
     section,
+    stale_prefix,
     stock_label,
 )
 
@@ -71,4 +72,5 @@ def render_multi(answer: Answer, *, actions: Block | None = None) -> Message:
     text = f"Price check of {plural(len(rows), 'part')}: total {total_text} for {plural(priced, 'line')} priced" + (
         "; " + "; ".join(f"{r.answer.item.mpn}: {r.status}" for r in problems[:10]) if problems else ""
     )
-    return Message(escape(clip(("[sample data] " if answer.sample else "") + text, MAX_TEXT)), limit_blocks(blocks))
+    text = ("[sample data] " if answer.sample else "") + stale_prefix(answer) + text
+    return Message(escape(clip(text, MAX_TEXT)), limit_blocks(blocks))
