@@ -192,6 +192,8 @@ class LookupService:
         mfr = item.mfr or options.mfr
         return LookupKey(item.mpn.strip().upper(), options.currency, options.country, options.all_sellers, mfr)
 
+    key_of = _key
+
     def _answer(self, item: LineItem, r: _Resolved) -> PartAnswer:
         if r.error is not None:
             return PartAnswer(item, None, r.error.user_message)
