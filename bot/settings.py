@@ -52,6 +52,7 @@ class Settings:
     stale_max_age: int = 2592000
     bom_max_parts: int = 200
     user_bom_monthly_parts: int = 300
+    alternates_reserve: int = 10
 
     @property
     def uses_sample_catalog(self) -> bool:
@@ -162,6 +163,7 @@ class Settings:
             stale_max_age=integer("PARTBOT_STALE_MAX_AGE", 2592000, 0, 366 * 86400),
             bom_max_parts=integer("PARTBOT_BOM_MAX_PARTS", 200, 1, 500),
             user_bom_monthly_parts=integer("PARTBOT_USER_BOM_MONTHLY_PARTS", 300, 0, 100_000_000),
+            alternates_reserve=integer("PARTBOT_ALTERNATES_RESERVE", 10, 0, 1_000_000),
         )
         if mode:
             problems.extend(settings.slack_problems(mode))

@@ -111,9 +111,7 @@ def test_several_parts_over_quota_answer_the_stored_ones_and_say_which_were_not_
 def test_answers_older_than_the_stale_limit_are_not_used(
     tmp_path: Path, fake_nexar: FakeNexar, fake_slack: FakeSlack, backend: dict[str, str]
 ) -> None:
-    server = start(
-        tmp_path, fake_nexar, fake_slack, PARTBOT_USER_DAILY_PARTS="0", PARTBOT_STALE_MAX_AGE=str(2 * DAY), **backend
-    )
+    server = start(tmp_path, fake_nexar, fake_slack, PARTBOT_USER_DAILY_PARTS="0", PARTBOT_STALE_MAX_AGE=str(2 * DAY), **backend)
     try:
         remember(server, fake_nexar, "AD7685ARM", 3 * DAY)
         remember(server, fake_nexar, "NE555DR", DAY)

@@ -63,6 +63,18 @@ class PartAnswer:
 
 
 @dataclass(frozen=True)
+class Alternates:
+    """`--alternates`: the best similar parts (`shown`, priced at the asked quantity with
+    authorized sellers), out of `returned` that Nexar listed; or why there are none."""
+
+    shown: tuple[PartAnswer, ...] = ()
+    returned: int = 0
+    cost: int = 0
+    refused: Refusal | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class Answer:
     answers: tuple[PartAnswer, ...]
     options: Options
@@ -71,6 +83,7 @@ class Answer:
     sample: bool
     now: float
     understood: str | None = None
+    alternates: Alternates | None = None
     rows: tuple[Row, ...] = field(init=False, repr=False, compare=False)
     """Each answer priced and its sellers ranked, once, when the answer is built."""
 

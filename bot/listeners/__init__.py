@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, bom_budget, commands, home, mentions
+from bot.listeners import actions, alternates, bom_budget, commands, home, mentions
 from bot.listeners.common import Deps
 
 
@@ -13,4 +13,5 @@ def register_listeners(app: App, deps: Deps) -> None:
     mentions.register(app, deps)
     actions.register(app, deps)
     bom_budget.register(app, deps)
+    alternates.register(app, deps)
     home.register(app, deps)

@@ -9,6 +9,7 @@ from bot.domain.models import STOCK_UNKNOWN, Lifecycle, Part, PricedOffer
 from bot.domain.money import format_money
 from bot.domain.outcomes import Answer, Failed, Outcome, OverQuota, PartAnswer
 from bot.domain.priced import Row
+from bot.messages.alternates import alternates_blocks, with_alternates_button
 from bot.messages.blocks import (
     MAX_CONTEXT,
     MAX_TEXT,
@@ -179,6 +180,7 @@ def render_single(answer: Answer, row: Row, *, actions: Block | None = None) -> 
             url = part.octopart_url or octopart_search(part.mpn)
             label = plural(more, "more seller") + " on Octopart"
             blocks.append(context(link(url, label)))
+    blocks.extend(alternates_blocks(answer))
     if actions:
         blocks.append(actions)
     blocks.append(footer(answer))
@@ -239,7 +241,7 @@ def _render_no_match(answer: Answer, a: PartAnswer, blocks: list[Block], actions
 def render_answer(answer: Answer, *, share_value: str | None = None, public: bool = False) -> Message:
     """The answer; `share_value` adds the "Share in channel" button. The footer tells the asker
     their quota, except in a `public` answer."""
-    actions = share_actions(share_value) if share_value else None
+    actions = with_alternates_button(share_actions(share_value) if share_value else None, answer)
     msg = (
         render_multi(answer, actions=actions)
         if len(answer.answers) > 1

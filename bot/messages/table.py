@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.domain.money import format_money
 from bot.domain.outcomes import Answer
 from bot.domain.priced import totals_by_currency
+from bot.messages.alternates import alternates_blocks
 from bot.messages.blocks import (
     MAX_TEXT,
     Block,
@@ -66,6 +67,7 @@ def render_multi(answer: Answer, *, actions: Block | None = None) -> Message:
     if problems:
         summary += " · " + plural(len(problems), "line") + (" needs" if len(problems) == 1 else " need") + " a look"
     blocks.append(section(summary))
+    blocks.extend(alternates_blocks(answer))
     if actions:
         blocks.append(actions)
     blocks.append(footer(answer))

@@ -20,6 +20,7 @@ from bot.ports import Bucket, Ledger
 
 TEAM_MEMBER = "*team*"
 _BUCKET_TTL = 40 * 86400
+_NO_LIMIT = 2**53
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,14 @@ class QuotaLedger:
         unused = reservation.amount - max(actual, 0)
         if unused > 0:
             self.store.release(reservation.buckets, unused)
+
+    def settle_billed(self, reservation: Reservation, billed: int) -> None:
+        """Settle to `billed` parts even past the reservation (and the limits): for a query
+        without a limit (`similarParts`), every part returned was billed."""
+        if billed > reservation.amount:
+            self.store.reserve([(b, _NO_LIMIT) for b in reservation.buckets], billed - reservation.amount, _BUCKET_TTL)
+        else:
+            self.settle(reservation, billed)
 
     def view(self, workspace: str, user: str) -> QuotaView:
         now = self._now()

@@ -115,9 +115,7 @@ def _typed(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 
 class RedisStore:
-    def __init__(
-        self, url: str, prefix: str = "partbot:", *, timeout: float = 1.0, cache_max_keys: int = CACHE_MAX_KEYS
-    ) -> None:
+    def __init__(self, url: str, prefix: str = "partbot:", *, timeout: float = 1.0, cache_max_keys: int = CACHE_MAX_KEYS) -> None:
         self.prefix, self.cache_max_keys, self._puts = prefix, cache_max_keys, 0
         self.r = redis.Redis.from_url(
             url,
