@@ -243,3 +243,23 @@ def test_the_bom_allowance_is_a_bucket_of_its_own_reserved_with_the_team_month(s
     refusal = ledger.reserve("T", "U3", 1, capped)
     assert getattr(refusal, "scope", None) == "team", "the team's month is spent"
     assert ledger.bom_left("T", "U1") == 1 and ledger.bom_left("T", "U2") == 6
+
+
+def test_the_allowance_is_checked_again_when_the_button_is_pressed(
+    bots: Bots, fake_nexar: FakeNexar, fake_slack: FakeSlack
+) -> None:
+    bot = bots.start(PARTBOT_USER_DAILY_PARTS="3", PARTBOT_USER_BOM_MONTHLY_PARTS="6")
+    other = b"MPN,Qty\nATMEGA328P-AU,1\nSTM32F103C8T6,1\n1N4148W-7-F,10\nGRM188R71H104KA93D,100\nESP32-WROOM-32E,1\n"
+    share(bot, fake_slack, FIVE, name="a.csv")
+    first = last_update(fake_slack, 1)
+    share(bot, fake_slack, other, name="b.csv")
+    second = last_update(fake_slack, 2)
+    assert button(second)["text"]["text"] == "Price all 5 lines from the team budget (5 parts)"
+    press(bot, fake_slack, first)
+    uploaded_rows(fake_slack)
+    assert spent(bot) == (0, 5, 5)
+    press(bot, fake_slack, second)
+    refused = fake_slack.wait_for("chat.update", 6)[5].args  # two offers, progress and summary of a, progress of b
+    text = json.dumps(refused["blocks"])
+    assert "Your BOMs have 1 matched part left of the team budget this month" in text
+    assert spent(bot) == (0, 5, 5) and fake_nexar.matched_parts_billed == 5

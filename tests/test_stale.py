@@ -4,6 +4,8 @@ last stored answer when the lookup cannot be paid for or Nexar is down: marked, 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -183,3 +185,27 @@ def test_redis_keeps_at_most_its_bound_of_answers_the_newest(redis_url: str) -> 
     kept = [i for i in range(12) if store.cache_get(f"k{i}") is not None]
     assert kept == list(range(7, 12))
     store.close()
+
+
+def test_bom_lines_over_the_team_budget_are_priced_from_stored_answers(
+    tmp_path: Path, fake_nexar: FakeNexar, fake_slack: FakeSlack, backend: dict[str, str]
+) -> None:
+    server = start(tmp_path, fake_nexar, fake_slack, PARTBOT_TEAM_MONTHLY_PARTS="1", **backend)
+    try:
+        remember(server, fake_nexar, "AD7685ARM", 3 * DAY)
+        remember(server, fake_nexar, "NE555DR", 2 * DAY)
+        file = fake_slack.add_file("F1", "board.csv", b"MPN,Qty\nAD7685ARM,2\nNE555DR,5\nLM358DR,10\n")
+        event = {"type": "app_mention", "user": "U123", "text": "<@UBOT> price this", "ts": "1700000040.000100"}
+        server.event({**event, "channel": "C123", "event_ts": event["ts"], "files": [file]}, event_id="EvBom1")
+        fake_slack.wait_for("files.completeUploadExternal")
+        rows = list(csv.DictReader(io.StringIO(next(iter(fake_slack.uploads.values())).decode("utf-8"))))
+        assert [r["status"].split(",")[0] for r in rows[:2]] == ["stale", "stale"]
+        assert "team quota used up" in rows[2]["status"]
+        summary = fake_slack.calls_to("chat.update")[-1].args
+        assert_valid_message(summary)
+        text = json.dumps(summary["blocks"], ensure_ascii=False)
+        assert "Not fresh: 2 of 3 answers are the last stored data, up to 3.0 days old" in text
+        assert "the team's monthly quota is used up" in text and "this answer cost 0 matched parts" in text
+        assert fake_nexar.requests == [] and spent(server) == (0, 0)
+    finally:
+        server.close()

@@ -29,7 +29,7 @@ from bot.adapters.stores.redis_schema import migrate, workspace_prefix
 from bot.domain.recent import RECENT_MAX_AGE, RecentLookup
 from bot.ports import Bucket, StoreError
 
-CACHE_MAX_KEYS = 50_000
+CACHE_MAX_KEYS = 20_000
 """Answers kept at most (the newest): expired ones are kept to answer stale, bounded by this and their age."""
 _TRIM_EVERY = 200
 

@@ -27,7 +27,7 @@ from bot.ports import Bucket, StoreError
 
 _PURGE_EVERY = 200
 _EXPIRING = ("cache", "quotas", "event_claims", "stashed", "leases")
-CACHE_MAX_ROWS = 50_000
+CACHE_MAX_ROWS = 20_000
 """Answers kept at most (the newest): expired ones are kept to answer stale, bounded by this and their age."""
 MIGRATION_WAIT = 30.0
 """How long a starting process waits for another one's migration (start-up only)."""
