@@ -104,7 +104,7 @@ def test_several_parts_over_quota_answer_the_stored_ones_and_say_which_were_not_
     table = next(b for b in msg["blocks"] if b["type"] == "table")
     statuses = [row[-1]["text"] for row in table["rows"][1:]]
     assert statuses[0].startswith("stale") and statuses[1].startswith("stale")
-    assert "user quota used up" in statuses[2]
+    assert "Not looked up: your daily quota is used up" in statuses[2]
     assert "Not fresh: 2 of 3 answers are the last stored data, up to 10.0 days old" in blocks(msg)
     assert "this answer cost 0 matched parts" in blocks(msg)
     assert len(fake_nexar.requests) == 1 and spent(bot) == (1, 1)
@@ -200,7 +200,7 @@ def test_bom_lines_over_the_team_budget_are_priced_from_stored_answers(
         fake_slack.wait_for("files.completeUploadExternal")
         rows = list(csv.DictReader(io.StringIO(next(iter(fake_slack.uploads.values())).decode("utf-8"))))
         assert [r["status"].split(",")[0] for r in rows[:2]] == ["stale", "stale"]
-        assert "team quota used up" in rows[2]["status"]
+        assert "Not looked up: the team's monthly quota is used up" in rows[2]["status"]
         summary = fake_slack.calls_to("chat.update")[-1].args
         assert_valid_message(summary)
         text = json.dumps(summary["blocks"], ensure_ascii=False)

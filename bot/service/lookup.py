@@ -123,12 +123,12 @@ class LookupService:
         try:
             self._fetch(run, list({k.cache_key(): k for k in keys}.values()))
         except _OverQuota as exc:
-            fits = self._fits(run, keys, exc.refusal)
-            stale = self._fall_back(run, keys, refusal_reason(exc.refusal))
+            fits, why = self._fits(run, keys, exc.refusal), refusal_reason(exc.refusal)
+            stale = self._fall_back(run, keys, why)
             if run.cost == 0 and not stale:
                 return OverQuota(exc.refusal, lookup.items, fits, self.source.is_sample)
-            # Some parts were already bought for this request: answer with them.
-            refused = SourceError("over quota", f"Not looked up: {exc.refusal.scope} quota used up.")
+            # Some parts were bought for this request, or stored answers found: answer with them.
+            refused = SourceError("over quota", f"Not looked up: {why}.")
             for key in keys:
                 run.resolved.setdefault(key.cache_key(), _Resolved(None, self.clock(), False, refused))
         except StoreUnavailable as exc:
