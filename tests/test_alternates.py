@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
+from bot.domain.workspace import Workspace
 from tests.blockkit import assert_valid_message
 from tests.conftest import BotServer, bot_env
 from tests.fakes.nexar import FakeNexar
 from tests.fakes.slack import FakeSlack
+from tests.shared import shared_dir
 
 WS = "T0001"
 
@@ -158,3 +160,22 @@ def test_the_sample_catalog_answers_alternates_from_its_own_parts(tmp_path: Path
         assert "no matched parts billed (sample data)" in body
     finally:
         bot.close()
+
+
+def test_a_real_block_actions_payload_from_an_org_presses_show_alternates(
+    start: Any, fake_nexar: FakeNexar, fake_slack: FakeSlack
+) -> None:
+    path = shared_dir() / "realworld" / "slack" / "22-share-click-ephemeral.json"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    payload = json.loads(path.read_text(encoding="utf-8"))["interactive_payload"]
+    bot = start()
+    bot.command("74HC595N x20")
+    button = buttons(reply(fake_slack, 1))["show_alternates"]
+    payload["actions"][0].update(action_id="show_alternates", value=button["value"])
+    payload["response_url"] = fake_slack.response_url("org")
+    assert bot.action(payload).status_code == 200
+    body = blocks(reply(fake_slack, 2))
+    assert "MAX232CPE" in body and "for 20 pcs" in body
+    view = bot.core.service.quota(Workspace.of(payload).key, payload["user"]["id"])
+    assert view is not None and view.user_spent == 2, "billed in the org's workspace, to the presser"

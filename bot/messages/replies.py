@@ -17,6 +17,7 @@ def render_help(command: str = "/part") -> Message:
             ("AD7685ARM --all", "include non-authorized sellers and brokers"),
             ("AD7685ARM x100 --currency EUR --country DE", "prices in euros, for Germany"),
             ("AD7685ARM --public", "answer in the channel instead of privately"),
+            ("MAX232CPE --alternates", "also the best 3 similar parts (every part Nexar lists costs one)"),
             ("usage", "your matched-part quota and the team's"),
         )
     )
