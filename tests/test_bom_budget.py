@@ -199,6 +199,9 @@ def test_a_bom_longer_than_the_limit_is_offered_its_first_parts_and_says_so(
     assert "leaves out 2 lines (2 parts)" in json.dumps(offer["blocks"])
     press(bot, fake_slack, offer)
     assert [r["mpn_asked"] for r in uploaded_rows(fake_slack)] == ["AD7685ARM", "NE555DR", "LM358DR", "NE555DR"]
+    summary = priced_summary(fake_slack)
+    assert "Priced from the team budget (<@U123> pressed the button)" in summary
+    assert "2 lines with 2 other parts were left out: only the first 3 distinct parts" in summary
     assert spent(bot) == (0, 3, 3) and fake_nexar.matched_parts_billed == 3
 
 

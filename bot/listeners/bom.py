@@ -183,6 +183,7 @@ def offer_team_budget(
         "name": name,
         "bom": bom_to_json(covered),
         "options": options_to_json(options),
+        "left_out": [len(bom.lines) - len(plan.lines), plan.left_out, plan.distinct],
         "expires": time.time() + BOM_OFFER_TTL,
     }
     try:

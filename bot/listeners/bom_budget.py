@@ -14,7 +14,7 @@ from bot.listeners.bom import BOM_OFFER_PREFIX, price_and_deliver
 from bot.listeners.common import Deps, log, respond
 from bot.messages.blocks import Message
 from bot.messages.bom import render_bom_error, render_bom_progress
-from bot.messages.bom_offer import BOM_BUDGET_ACTION
+from bot.messages.bom_offer import BOM_BUDGET_ACTION, with_budget_note
 from bot.service.quota import TeamBudget
 
 
@@ -40,7 +40,10 @@ def price_from_team_budget(
         return
     name = str(kept["name"])
 
+    lines_out, parts_out, priced = (int(n) for n in kept.get("left_out") or (0, 0, 0))
+
     def show(message: Message) -> None:
+        message = with_budget_note(message, presser, (lines_out, parts_out, priced))
         deps.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
 
     # The sharer is billed; an admin's BOM, or one an admin chose to price, is not held to the monthly allowance.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.bom.offer import TeamOffer
-from bot.messages.blocks import MAX_TEXT, Block, Message, clip, context, escape, plural, section, slack_date
+from bot.messages.blocks import MAX_BLOCKS, MAX_TEXT, Block, Message, clip, context, escape, plural, section, slack_date
 
 BOM_BUDGET_ACTION = "price_bom_from_team_budget"
 
@@ -50,3 +50,20 @@ def render_bom_offer(offer: TeamOffer, name: str, owner: str, value: str) -> Mes
     )
     text = f"{name}: price {len(plan.lines)} lines from the team budget for {plan.parts} matched parts?"
     return Message(escape(clip(text, MAX_TEXT)), [section("\n".join(lines)), button, context(note)])
+
+
+def with_budget_note(message: Message, presser: str, left_out: tuple[int, int, int]) -> Message:
+    """`message` (the BOM's progress or summary) noting it is priced from the team budget and
+    what the limit on parts left out (`left_out`: lines, their parts, the parts priced); the
+    note goes before the footer, within 50 blocks."""
+    note = f":moneybag: Priced from the team budget (<@{presser}> pressed the button)."
+    lines, parts, priced = left_out
+    if lines:
+        note += (
+            f" {plural(lines, 'line')} with {plural(parts, 'other part')} were left out: only the first "
+            f"{priced:,} distinct parts of a BOM are priced from the team budget."
+        )
+    blocks = list(message.blocks)
+    tail = blocks[-1:] if len(blocks) > 1 else []
+    head = blocks[: len(blocks) - len(tail)][: MAX_BLOCKS - 1 - len(tail)]
+    return Message(message.text, [*head, context(note), *tail])
