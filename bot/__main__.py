@@ -34,12 +34,16 @@ def _ask(settings: Settings, text: str, user: str, team: str, as_json: bool) -> 
     from bot.messages.answer import render_outcome
     from bot.messages.terminal import render_terminal
     from bot.replies import quick_reply
+    from bot.service.alternates import AlternatesFinder
 
     core = build_core(settings)
     try:
         command = parse_command(text)
         if isinstance(command, Lookup):
-            message = render_outcome(core.service.lookup(team, user, command))
+            outcome = core.service.lookup(team, user, command)
+            if command.options.alternates:
+                outcome = AlternatesFinder(core.service, settings.alternates_reserve).add(team, user, outcome)
+            message = render_outcome(outcome)
         else:
             message = quick_reply(core.service, settings.admins, command, team, user)
     finally:

@@ -83,6 +83,8 @@ def build_core(settings: Settings) -> Core:
         cache_ttl=settings.cache_ttl,
         user_daily=settings.user_daily_parts,
         team_monthly=settings.team_monthly_parts,
+        user_bom_monthly=settings.user_bom_monthly_parts,
+        stale_max_age=settings.stale_max_age,
         concurrency=settings.nexar_concurrency,
     )
     return Core(settings, store, source, service)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
 
-from bot.domain.models import LookupKey, SearchResult
+from bot.domain.models import LookupKey, Part, SearchResult
 from bot.domain.recent import RecentLookup
 
 MAX_MULTI_QUERIES = 20
@@ -66,6 +66,10 @@ class PartSource(Protocol):
     def multi_match(self, keys: Sequence[LookupKey], limit: int) -> list[SearchResult | SourceError]: ...
 
     def suggest(self, text: str) -> tuple[str, ...]: ...
+
+    def similar(self, key: LookupKey) -> tuple[SearchResult, tuple[Part, ...]]:
+        """The best match for `key` and the parts listed as similar to it (`--alternates`)."""
+        ...
 
 
 class StoreError(Exception):

@@ -48,6 +48,10 @@ class Settings:
     slack_file_hosts: tuple[str, ...] = ("files.slack.com",)
     bom_download_seconds: int = 30
     nexar_concurrency: int = 5
+    stale_max_age: int = 2592000
+    bom_max_parts: int = 200
+    user_bom_monthly_parts: int = 300
+    alternates_reserve: int = 10
 
     @property
     def uses_sample_catalog(self) -> bool:
@@ -154,6 +158,10 @@ class Settings:
             slack_file_hosts=hosts,
             bom_download_seconds=integer("PARTBOT_BOM_DOWNLOAD_SECONDS", 30, 1, 600),
             nexar_concurrency=integer("PARTBOT_NEXAR_CONCURRENCY", 5, 1, 20),
+            stale_max_age=integer("PARTBOT_STALE_MAX_AGE", 2592000, 0, 366 * 86400),
+            bom_max_parts=integer("PARTBOT_BOM_MAX_PARTS", 200, 1, 500),
+            user_bom_monthly_parts=integer("PARTBOT_USER_BOM_MONTHLY_PARTS", 300, 0, 100_000_000),
+            alternates_reserve=integer("PARTBOT_ALTERNATES_RESERVE", 10, 0, 1_000_000),
         )
         if mode:
             problems.extend(settings.slack_problems(mode))

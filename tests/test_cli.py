@@ -37,6 +37,15 @@ def test_ask_json_with_no_configuration(tmp_path: Path) -> None:
     assert "Sample data" in json.dumps(message["blocks"])
 
 
+def test_ask_with_alternates_lists_the_sample_catalogs_similar_parts(tmp_path: Path) -> None:
+    out = run_bot(["ask", "--json", "AD7685ARM x100 --alternates"], {}, tmp_path)
+    assert out.returncode == 0, out.stderr
+    message = json.loads(out.stdout)
+    assert_valid_message(message)
+    body = json.dumps(message["blocks"])
+    assert "the best 2 of 2 similar parts" in body and "AD7685BRMZ" in body
+
+
 def test_ask_prints_readably_for_a_terminal(tmp_path: Path) -> None:
     out = run_bot(["ask", "LM358DR x100, NE555DR x50"], {}, tmp_path)
     assert out.returncode == 0, out.stderr

@@ -119,3 +119,17 @@ def test_top_spenders_today_and_this_month(store: SQLiteStore) -> None:
     assert month == [("U2", 5), ("U1", 2)], "the team's own counter is not a spender"
     assert q.top_spenders("T", n=2) == ([("U2", 5), ("U1", 2)], [("U2", 5), ("U1", 2)])
     assert q.top_spenders("T", n=1) == ([("U2", 5)], [("U2", 5)])
+
+
+def test_settle_billed_takes_what_a_query_without_limit_returned_past_the_limit(store: SQLiteStore) -> None:
+    now = [NOV_30_2330]
+    q = ledger(store, now)
+    r = q.reserve("T", "U1", 2)
+    assert isinstance(r, Reservation)
+    q.settle_billed(r, 5)
+    view = q.view("T", "U1")
+    assert view.user_spent == 5 and view.team_spent == 5
+    r2 = q.reserve("T", "U1", 0)
+    assert isinstance(r2, Reservation)
+    q.settle_billed(r2, 1)
+    assert q.view("T", "U1").user_spent == 6

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.domain.models import LookupKey, SearchResult
+from bot.domain.models import LookupKey, Part, SearchResult
 from bot.ports import MAX_MULTI_QUERIES, QueryRejected, SourceError
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ class BatchSearch(Protocol):
     def multi_match(self, keys: Sequence[LookupKey], limit: int) -> list[SearchResult | SourceError]: ...
 
     def suggest(self, text: str) -> tuple[str, ...]: ...
+
+    def similar(self, key: LookupKey) -> tuple[SearchResult, tuple[Part, ...]]: ...
 
 
 Group = tuple[str, str, bool, int, bool]
@@ -140,6 +142,9 @@ class BatchingSource:
 
     def suggest(self, text: str) -> tuple[str, ...]:
         return self.inner.suggest(text)
+
+    def similar(self, key: LookupKey) -> tuple[SearchResult, tuple[Part, ...]]:
+        return self.inner.similar(key)
 
     def close(self) -> None:
         close = getattr(self.inner, "close", None)

@@ -33,9 +33,14 @@ class SampleCatalog:
     def __init__(self, parts: Sequence[dict[str, Any]] | None = None) -> None:
         self._raw = parts
         self._parts: list[Part] | None = None
+        self._similar: dict[str, tuple[int, ...]] = {}
         self._lock = threading.Lock()
 
     def parts(self) -> list[Part]:
+        return self._load()[0]
+
+    def _load(self) -> tuple[list[Part], dict[str, tuple[int, ...]]]:
+        """The parts, and for each (by normalized MPN) the indexes of its similar parts."""
         with self._lock:
             if self._parts is None:
                 raw = self._raw
@@ -43,7 +48,8 @@ class SampleCatalog:
                     text = resources.files("bot").joinpath("data/sample_catalog.json").read_text("utf-8")
                     raw = json.loads(text)["parts"]
                 self._parts = [parse_part(p) for p in raw]
-            return self._parts
+                self._similar = similar_by_specs(raw)
+            return self._parts, self._similar
 
     def _matches(self, mpn: str) -> list[Part]:
         q = normalize_mpn(mpn)
@@ -94,6 +100,14 @@ class SampleCatalog:
     def multi_match(self, keys: Sequence[LookupKey], limit: int) -> list[SearchResult | SourceError]:
         return [self.search_mpn(k, limit) for k in keys]
 
+    def similar(self, key: LookupKey) -> tuple[SearchResult, tuple[Part, ...]]:
+        """The best match and the catalog's own parts that share a telling spec with it."""
+        result = self.search_mpn(key, 1)
+        if result.part is None:
+            return result, ()
+        parts, similar = self._load()
+        return result, tuple(self._view(parts[i], key) for i in similar.get(normalize_mpn(result.part.mpn), ()))
+
     def suggest(self, text: str) -> tuple[str, ...]:
         q = normalize_mpn(text)
         scored = []
@@ -107,3 +121,16 @@ class SampleCatalog:
             if common >= 3:
                 scored.append((-common, part.mpn))
         return tuple(mpn for _, mpn in sorted(scored)[:5])
+
+
+_COMMON_SPECS = {"lifecyclestatus", "case_package", "rohs"}
+
+
+def similar_by_specs(raw: Sequence[dict[str, Any]]) -> dict[str, tuple[int, ...]]:
+    """Parts that share a spec other than the ones every part has (lifecycle, package, RoHS):
+    the sample catalog's stand-in for Nexar's `similarParts`."""
+    kinds = [{str(s["attribute"]["shortname"]) for s in p.get("specs") or ()} - _COMMON_SPECS for p in raw]
+    return {
+        normalize_mpn(str(p["mpn"])): tuple(j for j, other in enumerate(kinds) if j != i and kinds[i] & other)
+        for i, p in enumerate(raw)
+    }

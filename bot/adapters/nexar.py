@@ -16,9 +16,9 @@ from typing import Any, NoReturn
 import httpx
 import jwt
 
-from bot.adapters.nexar_queries import MULTI_MATCH, PARTS_BY_IDS, SEARCH_BATCH, SEARCH_MPN, SUGGEST
+from bot.adapters.nexar_queries import ALTERNATES, MULTI_MATCH, PARTS_BY_IDS, SEARCH_BATCH, SEARCH_MPN, SUGGEST
 from bot.adapters.part_json import parse_part
-from bot.domain.models import LookupKey, SearchResult
+from bot.domain.models import LookupKey, Part, SearchResult
 from bot.ports import MAX_MULTI_QUERIES, PartLimitExceeded, PossiblyBilled, QueryRejected, SourceError, SourceUnavailable
 
 log = logging.getLogger(__name__)
@@ -290,6 +290,20 @@ class NexarClient:
         data = self.execute(PARTS_BY_IDS, {"ids": [key.mpn], **seller_variables(key)})
         found = [p for p in data.get("supParts") or [] if isinstance(p, dict)]
         return SearchResult(part=parse_part(found[0]) if found else None, hits=len(found))
+
+    def similar(self, key: LookupKey) -> tuple[SearchResult, tuple[Part, ...]]:
+        """The best match for `key` and every part Nexar lists as similar to it (all billed)."""
+        data = self.execute(ALTERNATES, {"queries": [_match_query(key, 1, "0")], **seller_variables(key)})
+        matches = [m for m in data.get("supMultiMatch") or [] if isinstance(m, dict)]
+        if not matches:
+            raise SourceError("no answer for the alternates query", "Nexar did not answer for this part.")
+        if matches[0].get("error"):
+            raise QueryRejected(str(matches[0]["error"]), "Nexar could not look up this part.")
+        parts = matches[0].get("parts") or []
+        if not parts:
+            return SearchResult(None, int(matches[0].get("hits") or 0)), ()
+        similar = tuple(parse_part(p) for p in parts[0].get("similarParts") or [])
+        return SearchResult(parse_part(parts[0]), int(matches[0].get("hits") or 0)), similar
 
     def suggest(self, text: str) -> tuple[str, ...]:
         try:

@@ -60,6 +60,24 @@ query PartMultiMatch($queries: [SupPartMatchQuery!]!, $currency: String!, $count
 )
 
 
+ALTERNATES = (
+    """
+query PartAlternates($queries: [SupPartMatchQuery!]!, $currency: String!, $country: String!,
+                     $authorizedOnly: Boolean!, $includeBrokers: Boolean!) {
+  supMultiMatch(queries: $queries, currency: $currency, country: $country) {
+    reference
+    hits
+    error
+    parts { ...PartFields similarParts { ...PartFields } }
+  }
+}
+"""
+    + PART_FIELDS
+)
+"""The matched part (`limit: 1`) and Nexar's similar parts. `similarParts` takes no limit:
+every part it returns is billed, so the cost is known only from the answer."""
+
+
 def _search_batch(n: int) -> str:
     """`n` PartSearch searches in one document, aliased s0…s{n-1}, each exactly as PartSearch asks."""
     names = ", ".join(f"$q{i}: String!" for i in range(n))
@@ -99,6 +117,7 @@ QUERIES = {
     "PartMultiMatch": MULTI_MATCH,
     "PartSuggest": SUGGEST,
     "PartsByIds": PARTS_BY_IDS,
+    "PartAlternates": ALTERNATES,
     **{f"PartSearchBatch{n}": doc for n, doc in SEARCH_BATCH.items()},
 }
 """Every document the bot can send (tests validate them against Nexar's schema)."""

@@ -49,11 +49,29 @@ class PartAnswer:
     error: str | None = None
     fetched_at: float | None = None
     from_cache: bool = False
+    stale: str | None = None
+    """Why this answer is an old stored one, not fresh (billed nothing): e.g. "your daily quota is used up"."""
+
+    @property
+    def is_stale(self) -> bool:
+        return self.stale is not None
 
     @property
     def exact(self) -> bool:
         part = self.result.part if self.result else None
         return part is not None and is_exact_match(self.item.mpn, part.mpn)
+
+
+@dataclass(frozen=True)
+class Alternates:
+    """`--alternates`: the best similar parts (`shown`, priced at the asked quantity with
+    authorized sellers), out of `returned` that Nexar listed; or why there are none."""
+
+    shown: tuple[PartAnswer, ...] = ()
+    returned: int = 0
+    cost: int = 0
+    refused: Refusal | None = None
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,7 @@ class Answer:
     sample: bool
     now: float
     understood: str | None = None
+    alternates: Alternates | None = None
     rows: tuple[Row, ...] = field(init=False, repr=False, compare=False)
     """Each answer priced and its sellers ranked, once, when the answer is built."""
 

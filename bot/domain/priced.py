@@ -51,7 +51,7 @@ def price_row(a: PartAnswer, options: Options) -> Row:
 
 
 def _status(a: PartAnswer, part: Part, best: PricedOffer | None, currency: str) -> str:
-    flags = []
+    flags = ["stale"] if a.stale else []
     if not a.exact:
         flags.append(f"closest: {part.mpn}")
     if part.lifecycle.is_warning:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, direct, home, mentions, shortcut, unfurls
+from bot.listeners import actions, alternates, bom_budget, commands, direct, home, mentions, shortcut, unfurls
 from bot.listeners.common import Deps
 
 
@@ -12,6 +12,8 @@ def register_listeners(app: App, deps: Deps) -> None:
     commands.register(app, deps)
     mentions.register(app, deps)
     actions.register(app, deps)
+    bom_budget.register(app, deps)
+    alternates.register(app, deps)
     home.register(app, deps)
     unfurls.register(app, deps)
     direct.register(app, deps)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +14,8 @@ import httpx
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.bom import MAX_BOM_BYTES, BomError, bom_rows_csv, for_boards, read_bom
+from bot.domain.bom import MAX_BOM_BYTES, Bom, BomError, bom_rows_csv, for_boards, read_bom
+from bot.domain.bom.stashed import bom_to_json, options_to_json
 from bot.domain.commands import Lookup
 from bot.domain.models import Options
 from bot.domain.outcomes import Answer
@@ -29,9 +32,14 @@ from bot.messages.bom import (
     render_outcome_problem,
     upload_comment,
 )
+from bot.messages.bom_offer import render_bom_offer
+from bot.service.bom_budget import plan_bom, team_offer
+from bot.service.quota import TeamBudget
 
 BOM_FILETYPES = {"csv", "tsv", "xlsx"}
 PROGRESS_EVERY = 1.0
+BOM_OFFER_TTL = 86400
+BOM_OFFER_PREFIX = "bom-offer:"
 
 
 def resolve_file(client: WebClient, file: dict[str, Any]) -> dict[str, Any]:
@@ -113,17 +121,14 @@ class Delivery:
     upload: Callable[[bytes, str, str], None]
     """(content, file name, title)"""
     live: bool = True
+    thread: tuple[str, str] | None = None
+    """(channel, thread ts) of a thread the answer is public in: a BOM too big for the
+    sharer's day may be offered a team-budget button there."""
 
 
-def price_bom(deps: Deps, team: str, user: str, channel: str, thread_ts: str, file: dict[str, Any], text: str) -> None:
-    """Answer in the thread: one message that shows progress and then the summary, plus the CSV."""
+def in_thread(deps: Deps, channel: str, thread_ts: str, name: str, show: Callable[[Message], None]) -> Delivery:
+    """An answer that `show`s itself in a message of the thread and uploads the CSV there."""
     client = deps.client
-    name = str(file.get("name") or "bom.csv")
-    first = client.chat_postMessage(channel=channel, thread_ts=thread_ts or None, **render_bom_progress(name, 0, 0).to_dict())
-    ts = first.get("ts") or ""
-
-    def show(message: Message) -> None:
-        client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
 
     def upload(content: bytes, filename: str, title: str) -> None:
         try:
@@ -143,7 +148,20 @@ def price_bom(deps: Deps, team: str, user: str, channel: str, thread_ts: str, fi
                 text="I priced the BOM but could not upload the CSV (does the app have the files:write scope?).",
             )
 
-    _price_safely(deps, Delivery(show, upload), team, user, file, text, name)
+    return Delivery(show, upload, thread=(channel, thread_ts))
+
+
+def price_bom(deps: Deps, team: str, user: str, channel: str, thread_ts: str, file: dict[str, Any], text: str) -> None:
+    """Answer in the thread: one message that shows progress and then the summary, plus the CSV."""
+    client = deps.client
+    name = str(file.get("name") or "bom.csv")
+    first = client.chat_postMessage(channel=channel, thread_ts=thread_ts or None, **render_bom_progress(name, 0, 0).to_dict())
+    ts = first.get("ts") or ""
+
+    def show(message: Message) -> None:
+        client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+
+    _price_safely(deps, in_thread(deps, channel, thread_ts, name, show), team, user, file, text, name)
 
 
 def price_bom_privately(deps: Deps, team: str, user: str, response_url: str, file: dict[str, Any], text: str) -> None:
@@ -198,6 +216,64 @@ def _price(
     if not bom.lines:
         show(render_bom_error(name, render_nothing_read(bom)))
         return
+    if to.thread and offer_team_budget(deps, show, team, user, *to.thread, bom, options, name):
+        return
+    price_and_deliver(deps, to, team, user, bom, options, name)
+
+
+def offer_team_budget(
+    deps: Deps,
+    show: Callable[[Message], None],
+    team: str,
+    user: str,
+    channel: str,
+    thread_ts: str,
+    bom: Bom,
+    options: Options,
+    name: str,
+) -> bool:
+    """When the BOM does not fit what the user has left today but fits the team budget,
+    show the offer (the read lines kept in the stash for the button) instead of pricing."""
+    items = [line.item for line in bom.lines]
+    admin = user in deps.settings.admins
+    needed_all = plan_bom(deps.service, items, options, len(items)).parts
+    plan = plan_bom(deps.service, items, options, deps.settings.bom_max_parts)
+    offer = team_offer(deps.service, team, user, plan, admin=admin, needed_all=needed_all)
+    if offer is None:
+        return False
+    key = uuid.uuid4().hex
+    covered = dataclasses.replace(bom, lines=tuple(bom.lines[i] for i in plan.lines))
+    kept = {
+        "owner": user,
+        "channel": channel,
+        "thread_ts": thread_ts,
+        "name": name,
+        "bom": bom_to_json(covered),
+        "options": options_to_json(options),
+        "left_out": [len(bom.lines) - len(plan.lines), plan.left_out, plan.distinct],
+        "expires": time.time() + BOM_OFFER_TTL,
+    }
+    try:
+        deps.store.stash(team, f"{BOM_OFFER_PREFIX}{key}", kept, BOM_OFFER_TTL)
+    except Exception:
+        log.exception("could not keep a BOM for the team-budget offer; pricing within the user's quota")
+        return False
+    show(render_bom_offer(offer, name, user, key))
+    return True
+
+
+def price_and_deliver(
+    deps: Deps,
+    to: Delivery,
+    team: str,
+    user: str,
+    bom: Bom,
+    options: Options,
+    name: str,
+    team_budget: TeamBudget | None = None,
+) -> None:
+    """Price the BOM's lines (from `team_budget` when given), show the summary and upload the CSV."""
+    show = to.show
     last = [0.0]
 
     def progress(done: int, total: int) -> None:
@@ -210,7 +286,7 @@ def _price(
                 log.warning("could not update the BOM progress message", exc_info=True)
 
     items = tuple(line.item for line in bom.lines)
-    outcome = deps.service.lookup(team, user, Lookup(items, options), progress=progress, record=False)
+    outcome = deps.service.lookup(team, user, Lookup(items, options), progress=progress, record=False, team_budget=team_budget)
     if not isinstance(outcome, Answer):
         show(render_outcome_problem(outcome, name))
         return

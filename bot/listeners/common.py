@@ -20,6 +20,7 @@ from bot.jobs import Jobs
 from bot.messages.answer import public_copy, render_answer, render_outcome
 from bot.messages.blocks import Message
 from bot.ports import EventClaims, Stash
+from bot.service.alternates import AlternatesFinder
 from bot.service.lookup import LookupService
 from bot.settings import Settings
 
@@ -124,4 +125,7 @@ def quick_reply(deps: Deps, command: Help | Usage | Invalid, team: str, user: st
 
 def answer_lookup(deps: Deps, team: str, user: str, lookup: Lookup, *, public: bool) -> Message:
     """`team` is the workspace key (`Workspace.key`)."""
-    return outcome_message(deps, deps.service.lookup(team, user, lookup), public=public, workspace=team)
+    outcome = deps.service.lookup(team, user, lookup)
+    if lookup.options.alternates:
+        outcome = AlternatesFinder(deps.service, deps.settings.alternates_reserve).add(team, user, outcome)
+    return outcome_message(deps, outcome, public=public, workspace=team)

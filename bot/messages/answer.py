@@ -9,6 +9,7 @@ from bot.domain.models import STOCK_UNKNOWN, Lifecycle, Part, PricedOffer
 from bot.domain.money import format_money
 from bot.domain.outcomes import Answer, Failed, Outcome, OverQuota, PartAnswer
 from bot.domain.priced import Row
+from bot.messages.alternates import alternates_blocks, with_alternates_button
 from bot.messages.blocks import (
     MAX_CONTEXT,
     MAX_TEXT,
@@ -27,6 +28,7 @@ from bot.messages.blocks import (
     safe_url,
     section,
     share_actions,
+    stale_prefix,
     stock_label,
 )
 from bot.messages.replies import render_failed, render_over_quota
@@ -178,6 +180,7 @@ def render_single(answer: Answer, row: Row, *, actions: Block | None = None) -> 
             url = part.octopart_url or octopart_search(part.mpn)
             label = plural(more, "more seller") + " on Octopart"
             blocks.append(context(link(url, label)))
+    blocks.extend(alternates_blocks(answer))
     if actions:
         blocks.append(actions)
     blocks.append(footer(answer))
@@ -215,7 +218,7 @@ def _single_text(answer: Answer, row: Row, part: Part) -> str:
         bits.append("no seller with stock")
     if row.stocked:
         bits.append(plural(len(row.stocked), "seller") + " with stock")
-    text = "; ".join(bits)
+    text = stale_prefix(answer) + "; ".join(bits)
     if answer.sample:
         text = "[sample data] " + text
     return escape(clip(text, MAX_TEXT))
@@ -238,7 +241,7 @@ def _render_no_match(answer: Answer, a: PartAnswer, blocks: list[Block], actions
 def render_answer(answer: Answer, *, share_value: str | None = None, public: bool = False) -> Message:
     """The answer; `share_value` adds the "Share in channel" button. The footer tells the asker
     their quota, except in a `public` answer."""
-    actions = share_actions(share_value) if share_value else None
+    actions = with_alternates_button(share_actions(share_value) if share_value else None, answer)
     msg = (
         render_multi(answer, actions=actions)
         if len(answer.answers) > 1

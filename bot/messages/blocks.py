@@ -117,7 +117,33 @@ def age_text(fetched_at: float | None, now: float, from_cache: bool) -> str:
         return "fetched just now" if not from_cache else "cached just now"
     if seconds < 3600:
         return f"cached {int(seconds // 60)} min ago"
-    return f"cached {seconds / 3600:.1f} h ago"
+    if seconds < 2 * 86400:
+        return f"cached {seconds / 3600:.1f} h ago"
+    return f"stored {seconds / 86400:.1f} days ago"
+
+
+def duration_text(seconds: float) -> str:
+    if seconds < 2 * 3600:
+        return plural(max(int(seconds // 60), 1), "minute")
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} hours"
+    return f"{seconds / 86400:.1f} days"
+
+
+def stale_summary(answer: Answer) -> tuple[int, str, str] | None:
+    """(how many answers are stale, the oldest one's age, why), or None when all are fresh."""
+    stale = [a for a in answer.answers if a.stale is not None]
+    if not stale:
+        return None
+    oldest = min(a.fetched_at or answer.now for a in stale)
+    reasons = "; ".join(dict.fromkeys(a.stale or "" for a in stale))
+    return len(stale), duration_text(max(answer.now - oldest, 0)), reasons
+
+
+def stale_prefix(answer: Answer) -> str:
+    """The plain-text marker of an answer given from old stored data."""
+    summary = stale_summary(answer)
+    return f"[not fresh: up to {summary[1]} old, because {summary[2]}] " if summary else ""
 
 
 def quota_text(quota: QuotaView | None) -> str:
@@ -148,6 +174,16 @@ def lead_blocks(answer: Answer) -> list[Block]:
     blocks: list[Block] = []
     if answer.sample:
         blocks.append(context(SAMPLE_NOTE))
+    summary = stale_summary(answer)
+    if summary:
+        n, age, why = summary
+        which = "This answer is" if len(answer.answers) == 1 else f"{n:,} of {len(answer.answers):,} answers are"
+        blocks.append(
+            section(
+                f":hourglass: *Not fresh: {which} the last stored data, up to {age} old*, because {escape(why)}. "
+                "Billed nothing; stock and prices may have changed since."
+            )
+        )
     if answer.understood:
         blocks.append(context(f":speech_balloon: I read this as: *{escape(clip(answer.understood, 500))}*"))
     return blocks

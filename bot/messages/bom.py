@@ -21,6 +21,7 @@ from bot.messages.blocks import (
     limit_blocks,
     plural,
     section,
+    stale_prefix,
     stock_label,
 )
 from bot.messages.replies import render_failed, render_over_quota
@@ -125,6 +126,7 @@ def render_bom_summary(answer: Answer, bom: Bom, name: str) -> Message:
         f"{len(not_found)} not found, {len(short)} short of stock, {len(lifecycle)} NRND/EOL/obsolete, "
         f"{len(bom.problems)} unreadable."
     ) + skipped_text(bom)
+    text = stale_prefix(answer) + text
     return Message(clip(("[sample data] " if answer.sample else "") + escape(text), MAX_TEXT), limit_blocks(blocks, 1))
 
 

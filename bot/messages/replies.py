@@ -17,6 +17,7 @@ def render_help(command: str = "/part") -> Message:
             ("AD7685ARM --all", "include non-authorized sellers and brokers"),
             ("AD7685ARM x100 --currency EUR --country DE", "prices in euros, for Germany"),
             ("AD7685ARM --public", "answer in the channel instead of privately"),
+            ("MAX232CPE --alternates", "also the best 3 similar parts (every part Nexar lists costs one)"),
             ("usage", "your matched-part quota and the team's"),
         )
     )
@@ -52,8 +53,8 @@ def render_invalid(invalid: Invalid) -> Message:
 
 def render_over_quota(over: OverQuota) -> Message:
     r = over.refusal
-    who = "You have" if r.scope == "user" else "The team has"
-    period = "today" if r.scope == "user" else "this month"
+    who = {"user": "You have", "bom": "Your BOMs have"}.get(r.scope, "The team has")
+    period = "today" if r.scope == "user" else "of the team budget this month" if r.scope == "bom" else "this month"
     lines = [
         f":no_entry: *{who} {plural(r.left, 'matched part')} left {period}*; "
         f"this needs {plural(r.needed, 'more matched part')} that are not in the cache.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.domain.money import format_money
 from bot.domain.outcomes import Answer
 from bot.domain.priced import totals_by_currency
+from bot.messages.alternates import alternates_blocks
 from bot.messages.blocks import (
     MAX_TEXT,
     Block,
@@ -17,6 +18,7 @@ from bot.messages.blocks import (
     limit_blocks,
     plural,
     section,
+    stale_prefix,
     stock_label,
 )
 
@@ -65,10 +67,12 @@ def render_multi(answer: Answer, *, actions: Block | None = None) -> Message:
     if problems:
         summary += " · " + plural(len(problems), "line") + (" needs" if len(problems) == 1 else " need") + " a look"
     blocks.append(section(summary))
+    blocks.extend(alternates_blocks(answer))
     if actions:
         blocks.append(actions)
     blocks.append(footer(answer))
     text = f"Price check of {plural(len(rows), 'part')}: total {total_text} for {plural(priced, 'line')} priced" + (
         "; " + "; ".join(f"{r.answer.item.mpn}: {r.status}" for r in problems[:10]) if problems else ""
     )
-    return Message(escape(clip(("[sample data] " if answer.sample else "") + text, MAX_TEXT)), limit_blocks(blocks))
+    text = ("[sample data] " if answer.sample else "") + stale_prefix(answer) + text
+    return Message(escape(clip(text, MAX_TEXT)), limit_blocks(blocks))

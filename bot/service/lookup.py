@@ -14,6 +14,9 @@ Order of work for a lookup:
 
 Quotas, recent lookups and the people asking belong to a workspace (`Workspace.key`);
 the answer cache and the flights are shared by every workspace.
+
+A lookup that cannot be paid for, or that Nexar cannot answer, falls back to the last
+stored answer of each part (`bot.service.stale`), billed nothing.
 """
 
 from __future__ import annotations
@@ -23,18 +26,18 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from bot.domain.commands import Lookup
 from bot.domain.models import LineItem, LookupKey, Options, SearchResult
-from bot.domain.money import format_money
 from bot.domain.outcomes import Answer, Failed, Outcome, OverQuota, PartAnswer, QuotaView, Refusal
-from bot.domain.priced import price_row
 from bot.domain.recent import RecentLookup
 from bot.ports import MAX_MULTI_QUERIES, LookupStore, PartSource, PossiblyBilled, SourceError, StoreError
 from bot.service.cache import AnswerCache
-from bot.service.quota import QuotaLedger
+from bot.service.quota import QuotaLedger, TeamBudget
+from bot.service.recent import record_answers
 from bot.service.singleflight import SingleFlight
+from bot.service.stale import refusal_reason, stale_answers
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,7 @@ class _Resolved:
     stored_at: float
     from_cache: bool
     error: SourceError | None = None
+    stale: str | None = None
 
 
 class _LeaderRefused(Exception):
@@ -74,6 +78,7 @@ class _Run:
     user: str
     cost: int = 0
     progress: Callable[[int, int], None] | None = None
+    team_budget: TeamBudget | None = None
     done: int = 0
     total: int = 0
     resolved: dict[str, _Resolved] = field(default_factory=dict)
@@ -88,13 +93,15 @@ class LookupService:
         cache_ttl: int,
         user_daily: int,
         team_monthly: int,
+        user_bom_monthly: int = 0,
+        stale_max_age: int = 0,
         concurrency: int = CONCURRENCY,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.source, self.store, self.clock = source, store, clock
         self.concurrency = max(concurrency, 1)
-        self.cache = AnswerCache(store, cache_ttl, clock=clock)
-        self.ledger = QuotaLedger(store, user_daily, team_monthly, clock=clock)
+        self.cache = AnswerCache(store, cache_ttl, stale_max_age=stale_max_age, clock=clock)
+        self.ledger = QuotaLedger(store, user_daily, team_monthly, user_bom_monthly, clock=clock)
         self.flights: SingleFlight[_Resolved] = SingleFlight()
 
     # public -------------------------------------------------------------------
@@ -106,21 +113,27 @@ class LookupService:
         *,
         progress: Callable[[int, int], None] | None = None,
         record: bool = True,
+        team_budget: TeamBudget | None = None,
     ) -> Outcome:
-        """Answer every item of `lookup`. `progress(done, total)` follows Nexar batches."""
+        """Answer every item of `lookup`. `progress(done, total)` follows Nexar batches.
+        With `team_budget`, the parts bought come from the team's month instead of the
+        user's day (a BOM priced from the team budget)."""
         keys = [self._key(item, lookup.options) for item in lookup.items]
-        run = _Run(workspace, user, progress=progress)
+        run = _Run(workspace, user, progress=progress, team_budget=team_budget)
         try:
             self._fetch(run, list({k.cache_key(): k for k in keys}.values()))
         except _OverQuota as exc:
-            if run.cost == 0:
-                return OverQuota(exc.refusal, lookup.items, self._fits(run, keys, exc.refusal), self.source.is_sample)
-            # Some parts were already bought for this request: answer with them.
-            refused = SourceError("over quota", f"Not looked up: {exc.refusal.scope} quota used up.")
+            fits, why = self._fits(run, keys, exc.refusal), refusal_reason(exc.refusal)
+            stale = self._fall_back(run, keys, why)
+            if run.cost == 0 and not stale:
+                return OverQuota(exc.refusal, lookup.items, fits, self.source.is_sample)
+            # Some parts were bought for this request, or stored answers found: answer with them.
+            refused = SourceError("over quota", f"Not looked up: {why}.")
             for key in keys:
                 run.resolved.setdefault(key.cache_key(), _Resolved(None, self.clock(), False, refused))
         except StoreUnavailable as exc:
             return Failed(exc.user_message, lookup.items)
+        self._fall_back(run, keys, None)
         answers = tuple(self._answer(item, run.resolved[key.cache_key()]) for item, key in zip(lookup.items, keys, strict=True))
         errors = {a.error for a in answers}
         if all(a.error for a in answers) and len(errors) == 1:
@@ -128,7 +141,7 @@ class LookupService:
         quota = self._quota_view(workspace, user)
         now = self.clock()
         if record:
-            self._record(workspace, user, answers, lookup.options, now)
+            record_answers(self.store, workspace, user, answers, lookup.options, now, RECENT_KEEP)
         return Answer(answers, lookup.options, run.cost, quota, self.source.is_sample, now, lookup.understood)
 
     def _fits(self, run: _Run, keys: Sequence[LookupKey], refusal: Refusal) -> int:
@@ -149,6 +162,14 @@ class LookupService:
         """`item`'s answer if the cache holds a fresh one (free, no quota asked), else None."""
         hit = self.cache.get(self._key(item, options).cache_key())
         return None if hit is None else PartAnswer(item, hit[0], None, hit[1], True)
+
+    def _fall_back(self, run: _Run, keys: Sequence[LookupKey], unpaid: str | None) -> int:
+        """Stale answers for what Nexar could not answer or (`unpaid` says why) was not paid for."""
+        errors = {ck: r.error for ck, r in run.resolved.items()}
+        found = stale_answers(self.cache, [k.cache_key() for k in keys], errors, unpaid)
+        for ck, (result, stored_at, why) in found.items():
+            run.resolved[ck] = _Resolved(result, stored_at, True, stale=why)
+        return len(found)
 
     def quota(self, workspace: str, user: str) -> QuotaView | None:
         return self._quota_view(workspace, user)
@@ -176,10 +197,12 @@ class LookupService:
         mfr = item.mfr or options.mfr
         return LookupKey(item.mpn.strip().upper(), options.currency, options.country, options.all_sellers, mfr, item.by)
 
+    key_of = _key
+
     def _answer(self, item: LineItem, r: _Resolved) -> PartAnswer:
         if r.error is not None:
             return PartAnswer(item, None, r.error.user_message)
-        return PartAnswer(item, r.result, None, r.stored_at, r.from_cache)
+        return PartAnswer(item, r.result, None, r.stored_at, r.from_cache, r.stale)
 
     def _quota_view(self, workspace: str, user: str) -> QuotaView | None:
         try:
@@ -290,7 +313,7 @@ class LookupService:
     def _buy_leased(self, run: _Run, todo: list[LookupKey]) -> None:
         amount = len(todo) * PARTS_PER_QUERY if self.source.billed else 0
         try:
-            reservation = self.ledger.reserve(run.workspace, run.user, amount)
+            reservation = self.ledger.reserve(run.workspace, run.user, amount, run.team_budget)
         except Exception as exc:
             if isinstance(exc, StoreError):
                 log.error("quota store failed: %s", exc)
@@ -378,17 +401,3 @@ class LookupService:
     def _fail_all(self, keys: Sequence[LookupKey], error: BaseException) -> None:
         for key in keys:
             self.flights.fail(key.cache_key(), error)
-
-    def _record(self, workspace: str, user: str, answers: Sequence[PartAnswer], options: Options, now: float) -> None:
-        try:
-            for a in answers[-RECENT_KEEP:]:
-                entry = RecentLookup(now, a.item.mpn, a.item.quantity)
-                part = a.result.part if a.result else None
-                if part is not None:
-                    entry = replace(entry, found=part.mpn)
-                    best = price_row(a, options).best
-                    if best is not None and best.unit_price is not None:
-                        entry = replace(entry, price=format_money(best.unit_price), seller=best.seller.name)
-                self.store.add_recent(workspace, user, entry, RECENT_KEEP)
-        except Exception:
-            log.exception("could not record recent lookups")

@@ -2,6 +2,10 @@
 
 A lookup reserves its worst case (the sum of its `limit`s) before Nexar is called and
 settles to what Nexar actually returned afterwards; a failure refunds everything.
+
+A BOM priced from the team budget (`TeamBudget`) skips the user's day: it spends the
+workspace's month and, unless an admin's, the user's monthly BOM allowance (its own
+bucket), all in the same atomic reservation.
 """
 
 from __future__ import annotations
@@ -16,6 +20,15 @@ from bot.ports import Bucket, Ledger
 
 TEAM_MEMBER = "*team*"
 _BUCKET_TTL = 40 * 86400
+_NO_LIMIT = 2**53
+
+
+@dataclass(frozen=True)
+class TeamBudget:
+    """Spend from the team's month instead of the user's day. `capped`: the user's monthly
+    BOM allowance applies (not for admins)."""
+
+    capped: bool = True
 
 
 @dataclass(frozen=True)
@@ -32,6 +45,10 @@ def _month(now: datetime) -> str:
     return f"month:{now:%Y-%m}"
 
 
+def _bom_month(now: datetime) -> str:
+    return f"bom-month:{now:%Y-%m}"
+
+
 def next_day(now: datetime) -> datetime:
     return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
@@ -45,8 +62,17 @@ class QuotaLedger:
     """Budgets of one workspace at a time: every method takes the workspace's key
     (`Workspace.key`) and its user."""
 
-    def __init__(self, store: Ledger, user_daily: int, team_monthly: int, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Ledger,
+        user_daily: int,
+        team_monthly: int,
+        user_bom_monthly: int = 0,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store, self.user_daily, self.team_monthly, self.clock = store, user_daily, team_monthly, clock
+        self.user_bom_monthly = user_bom_monthly
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -60,24 +86,53 @@ class QuotaLedger:
             (Bucket(workspace, _month(now), user), self.team_monthly),
         )
 
-    def reserve(self, workspace: str, user: str, amount: int) -> Reservation | Refusal:
+    def _team_buckets(self, workspace: str, user: str, now: datetime, budget: TeamBudget) -> tuple[tuple[Bucket, int], ...]:
+        """The workspace's month, the user's month, and the user's BOM allowance when capped."""
+        _, team, month = self._buckets(workspace, user, now)
+        return (team, month) + (((self._bom_bucket(workspace, user, now), self.user_bom_monthly),) if budget.capped else ())
+
+    @staticmethod
+    def _bom_bucket(workspace: str, user: str, now: datetime) -> Bucket:
+        return Bucket(workspace, _bom_month(now), user)
+
+    def reserve(self, workspace: str, user: str, amount: int, team_budget: TeamBudget | None = None) -> Reservation | Refusal:
         now = self._now()
-        buckets = self._buckets(workspace, user, now)
+        if team_budget is None:
+            buckets = self._buckets(workspace, user, now)
+            scopes = ("user", "team", "team")
+        else:
+            buckets = self._team_buckets(workspace, user, now, team_budget)
+            scopes = ("team", "team", "bom")
         if amount <= 0:
             return Reservation(tuple(b for b, _ in buckets), 0)
         failed = self.store.reserve(buckets, amount, _BUCKET_TTL)
         if failed is None:
             return Reservation(tuple(b for b, _ in buckets), amount)
         view = self.view(workspace, user)
-        if failed == 0:
+        if scopes[failed] == "user":
             return Refusal("user", amount, view.user_left, next_day(now))
+        if scopes[failed] == "bom":
+            return Refusal("bom", amount, self.bom_left(workspace, user), next_month(now))
         return Refusal("team", amount, view.team_left, next_month(now))
+
+    def bom_left(self, workspace: str, user: str) -> int:
+        """What the user's BOMs may still spend from the team budget this month."""
+        spent = self.store.spent(self._bom_bucket(workspace, user, self._now()))
+        return max(self.user_bom_monthly - spent, 0)
 
     def settle(self, reservation: Reservation, actual: int) -> None:
         """Keep `actual` of the reservation and give back the rest."""
         unused = reservation.amount - max(actual, 0)
         if unused > 0:
             self.store.release(reservation.buckets, unused)
+
+    def settle_billed(self, reservation: Reservation, billed: int) -> None:
+        """Settle to `billed` parts even past the reservation (and the limits): for a query
+        without a limit (`similarParts`), every part returned was billed."""
+        if billed > reservation.amount:
+            self.store.reserve([(b, _NO_LIMIT) for b in reservation.buckets], billed - reservation.amount, _BUCKET_TTL)
+        else:
+            self.settle(reservation, billed)
 
     def view(self, workspace: str, user: str) -> QuotaView:
         now = self._now()

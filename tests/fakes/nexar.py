@@ -154,6 +154,8 @@ class _Context:
 
     parts: list[Part]
     failing_mpns: frozenset[str]
+    similar: dict[str, list[str]] | None = None
+    currency: str = "USD"
     billed: int = 0
 
 
@@ -226,6 +228,7 @@ def _page(items: list[Part], start: int | None, limit: int | None, default: int)
 
 def _resolve_search_mpn(_root: None, info: GraphQLResolveInfo[_Context], **args: Any) -> dict[str, Any]:
     ctx: _Context = info.context
+    ctx.currency = args["currency"]
     if normalize_mpn(args.get("q") or "") in ctx.failing_mpns:
         raise GraphQLError("Query failed")  # the field is null, with an error whose path names it
     matches = _match_mpn(ctx.parts, args.get("q"))
@@ -275,6 +278,7 @@ def _match_one(ctx: _Context, query: dict[str, Any], options: dict[str, Any]) ->
 
 def _resolve_multi_match(_root: None, info: GraphQLResolveInfo[_Context], **args: Any) -> list[dict[str, Any]]:
     ctx: _Context = info.context
+    ctx.currency = args["currency"]
     options: dict[str, Any] = args.get("options") or {}
     matches = [_match_one(ctx, query, options) for query in args["queries"]]
     for match in matches:
@@ -336,6 +340,27 @@ def _resolve_sellers(part: Part, _info: GraphQLResolveInfo[_Context], **args: An
     return sellers[first:] if limit is None else sellers[first : first + max(limit, 0)]
 
 
+_COMMON_SPECS = {"lifecyclestatus", "case_package", "rohs"}
+
+
+def _resolve_similar_parts(part: Part, info: GraphQLResolveInfo[_Context]) -> list[Part]:
+    """``similarParts``: the parts ``FakeNexar.similar`` names for this one, or else those
+    sharing a spec other than lifecycle, package and RoHS. Every one is billed."""
+    ctx: _Context = info.context
+    if ctx.similar is not None:
+        wanted = [normalize_mpn(m) for m in ctx.similar.get(normalize_mpn(part["mpn"]), [])]
+        found = [p for w in wanted for p in ctx.parts if normalize_mpn(p["mpn"]) == w]
+    else:
+        kinds = {s["attribute"]["shortname"] for s in part.get("specs", [])} - _COMMON_SPECS
+        found = [
+            p
+            for p in ctx.parts
+            if p["mpn"] != part["mpn"] and kinds & ({s["attribute"]["shortname"] for s in p.get("specs", [])} - _COMMON_SPECS)
+        ]
+    ctx.billed += len(found)
+    return [_priced(p, ctx.currency) for p in found]
+
+
 def _resolve_result_part(result: dict[str, Any], info: GraphQLResolveInfo[_Context]) -> Part:
     info.context.billed += 1
     part: Part = result["part"]
@@ -360,6 +385,7 @@ def build_supply_schema() -> GraphQLSchema:
         ("SupPart", "id"): lambda part, _info: part_id(part),
         ("SupPartResult", "part"): _resolve_result_part,
         ("SupPartMatch", "parts"): _resolve_match_parts,
+        ("SupPart", "similarParts"): _resolve_similar_parts,
     }
     for (type_name, field_name), resolver in resolvers.items():
         object_type = schema.get_type(type_name)
@@ -548,6 +574,8 @@ class FakeNexar:
         self.latency: float = 0.0
         self.part_limit: int | None = None
         self.failing_mpns: set[str] = {"FAIL-ME"}
+        self.similar: dict[str, list[str]] | None = None
+        """``similarParts`` by normalized MPN; None: parts sharing a telling spec."""
         self.requests: list[GraphQLRequest] = []
         self.token_requests: int = 0
         self.matched_parts_billed: int = 0
@@ -822,7 +850,7 @@ class FakeNexar:
             return _json_reply(200, {"errors": errors}), 0
 
         with self._lock:
-            context = _Context(parts=list(self.parts), failing_mpns=self._failing())
+            context = _Context(parts=list(self.parts), failing_mpns=self._failing(), similar=self.similar)
         result = execute_sync(
             SUPPLY_SCHEMA,
             document,

@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 
 from bot.adapters.catalog import SampleCatalog
-from bot.domain.models import LookupKey, SearchResult
+from bot.domain.models import LookupKey, Part, SearchResult
 from bot.ports import SourceError
 
 
@@ -52,3 +52,9 @@ class FakeSource:
 
     def suggest(self, text: str) -> tuple[str, ...]:
         return self.catalog.suggest(text)
+
+    def similar(self, key: LookupKey) -> tuple[SearchResult, tuple[Part, ...]]:
+        self._enter("similar", [key], 1)
+        result, parts = self.catalog.similar(key)
+        self._count([result, *(SearchResult(p, 1) for p in parts)])
+        return result, parts

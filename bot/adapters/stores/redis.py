@@ -29,6 +29,10 @@ from bot.adapters.stores.redis_schema import migrate, workspace_prefix
 from bot.domain.recent import RECENT_MAX_AGE, RecentLookup
 from bot.ports import Bucket, StoreError
 
+CACHE_MAX_KEYS = 20_000
+"""Answers kept at most (the newest): expired ones are kept to answer stale, bounded by this and their age."""
+_TRIM_EVERY = 200
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -111,8 +115,8 @@ def _typed(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 
 class RedisStore:
-    def __init__(self, url: str, prefix: str = "partbot:", *, timeout: float = 1.0) -> None:
-        self.prefix = prefix
+    def __init__(self, url: str, prefix: str = "partbot:", *, timeout: float = 1.0, cache_max_keys: int = CACHE_MAX_KEYS) -> None:
+        self.prefix, self.cache_max_keys, self._puts = prefix, cache_max_keys, 0
         self.r = redis.Redis.from_url(
             url,
             decode_responses=True,
@@ -146,8 +150,26 @@ class RedisStore:
     @_typed("cache write")
     def cache_put(self, key: str, value: dict[str, Any], stored_at: float, ttl: int) -> None:
         left = int(stored_at + ttl - time.time())
-        if left > 0:
-            self.r.set(self._k("cache", key), json.dumps({"value": value, "stored_at": stored_at}), ex=left)
+        if left <= 0:
+            return
+        pipe = self.r.pipeline(transaction=False)
+        pipe.set(self._k("cache", key), json.dumps({"value": value, "stored_at": stored_at}), ex=left)
+        pipe.zadd(self._k("cache-index"), {key: stored_at})
+        pipe.execute()
+        self._puts += 1
+        if self._puts % _TRIM_EVERY == 0 or self.cache_max_keys < _TRIM_EVERY:
+            self._trim_cache()
+
+    def _trim_cache(self) -> None:
+        """Drop the oldest answers beyond `cache_max_keys` (and index entries whose answer expired)."""
+        index = self._k("cache-index")
+        excess = int(self.r.zcard(index)) - self.cache_max_keys
+        if excess <= 0:
+            return
+        oldest = [str(k) for k in self.r.zrange(index, 0, excess - 1)]
+        if oldest:
+            self.r.unlink(*(self._k("cache", k) for k in oldest))
+            self.r.zrem(index, *oldest)
 
     # quota -------------------------------------------------------------------
     @_typed("quota reserve")

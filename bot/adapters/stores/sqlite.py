@@ -27,6 +27,8 @@ from bot.ports import Bucket, StoreError
 
 _PURGE_EVERY = 200
 _EXPIRING = ("cache", "quotas", "event_claims", "stashed", "leases")
+CACHE_MAX_ROWS = 20_000
+"""Answers kept at most (the newest): expired ones are kept to answer stale, bounded by this and their age."""
 MIGRATION_WAIT = 30.0
 """How long a starting process waits for another one's migration (start-up only)."""
 QUICK_CHECK_EVERY = 30.0
@@ -43,8 +45,10 @@ def _sqlite_errors(what: str) -> Iterator[None]:
 
 
 class SQLiteStore:
-    def __init__(self, path: str, *, busy_timeout: float = 0.5, lock_wait: float = 1.0) -> None:
-        self.path = path
+    def __init__(
+        self, path: str, *, busy_timeout: float = 0.5, lock_wait: float = 1.0, cache_max_rows: int = CACHE_MAX_ROWS
+    ) -> None:
+        self.path, self.cache_max_rows = path, cache_max_rows
         self.busy_timeout, self.lock_wait = busy_timeout, lock_wait
         if path != ":memory:" and not os.path.exists(path):
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -104,6 +108,10 @@ class SQLiteStore:
         for table in _EXPIRING:
             db.execute(f"DELETE FROM {table} WHERE expires_at < ?", (now,))
         db.execute("DELETE FROM recent_lookups WHERE at < ?", (now - RECENT_MAX_AGE,))
+        db.execute(
+            "DELETE FROM cache WHERE key IN (SELECT key FROM cache ORDER BY stored_at DESC LIMIT -1 OFFSET ?)",
+            (self.cache_max_rows,),
+        )
 
     # cache (shared by every workspace) ---------------------------------------
     def cache_get(self, key: str) -> tuple[dict[str, Any], float] | None:

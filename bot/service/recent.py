@@ -1,0 +1,40 @@
+"""Recording answered lookups in the user's recent lookups."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+
+from bot.domain.models import Options
+from bot.domain.money import format_money
+from bot.domain.outcomes import PartAnswer
+from bot.domain.priced import price_row
+from bot.domain.recent import RecentLookup
+from bot.ports import RecentLookups
+
+log = logging.getLogger(__name__)
+
+
+def record_answers(
+    store: RecentLookups,
+    workspace: str,
+    user: str,
+    answers: Sequence[PartAnswer],
+    options: Options,
+    now: float,
+    keep: int,
+) -> None:
+    """Each answer (the last `keep` of them) as a recent lookup; a failure only logs."""
+    try:
+        for a in answers[-keep:]:
+            entry = RecentLookup(now, a.item.mpn, a.item.quantity)
+            part = a.result.part if a.result else None
+            if part is not None:
+                entry = replace(entry, found=part.mpn)
+                best = price_row(a, options).best
+                if best is not None and best.unit_price is not None:
+                    entry = replace(entry, price=format_money(best.unit_price), seller=best.seller.name)
+            store.add_recent(workspace, user, entry, keep)
+    except Exception:
+        log.exception("could not record recent lookups")
