@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
@@ -32,10 +31,11 @@ from bot.domain.commands import Lookup
 from bot.domain.models import LineItem, LookupKey, Options, SearchResult
 from bot.domain.outcomes import Answer, Failed, Outcome, OverQuota, PartAnswer, QuotaView, Refusal
 from bot.domain.recent import RecentLookup
-from bot.ports import MAX_MULTI_QUERIES, LookupStore, PartSource, PossiblyBilled, SourceError, StoreError
+from bot.ports import LookupStore, PartSource, PossiblyBilled, SourceError, StoreError
 from bot.service.cache import AnswerCache
 from bot.service.quota import QuotaLedger, TeamBudget
 from bot.service.recent import record_answers
+from bot.service.requests import ask_all
 from bot.service.singleflight import SingleFlight
 from bot.service.stale import refusal_reason, stale_answers
 
@@ -326,7 +326,7 @@ class LookupService:
             raise _OverQuota(reservation)
         returned = 0
         try:
-            for chunk, results in self._ask_all(todo):
+            for chunk, results in ask_all(self.source, todo, self.concurrency, PARTS_PER_QUERY):
                 for key, res in zip(chunk, results, strict=True):
                     now = self.clock()
                     if isinstance(res, SourceError):
@@ -357,37 +357,6 @@ class LookupService:
             run.progress(run.done, run.total)
         except Exception:
             log.exception("progress report failed; the lookup goes on")
-
-    def _ask_all(self, todo: list[LookupKey]) -> Iterator[tuple[list[LookupKey], list[SearchResult | SourceError]]]:
-        """Each chunk of ≤ 20 keys with its answers, as they arrive: with several chunks, at
-        most `concurrency` requests in flight (a pool of this lookup's own, so one BOM
-        cannot hold back another's single lookups)."""
-        chunks = [todo[i : i + MAX_MULTI_QUERIES] for i in range(0, len(todo), MAX_MULTI_QUERIES)]
-        if len(chunks) == 1 or self.concurrency == 1:
-            for chunk in chunks:
-                yield chunk, self._ask(chunk)
-            return
-        with ThreadPoolExecutor(min(self.concurrency, len(chunks)), thread_name_prefix="nexar") as pool:
-            sent: dict[Future[list[SearchResult | SourceError]], list[LookupKey]] = {
-                pool.submit(self._ask, chunk): chunk for chunk in chunks
-            }
-            for future in as_completed(sent):
-                try:
-                    results = future.result()
-                except Exception as exc:
-                    log.exception("a Nexar request failed unexpectedly")
-                    results = [SourceError(repr(exc))] * len(sent[future])
-                yield sent[future], results
-
-    def _ask(self, chunk: list[LookupKey]) -> list[SearchResult | SourceError]:
-        """One Nexar request for `chunk`; a failure of the whole request fails every key."""
-        try:
-            if len(chunk) == 1:
-                return [self.source.search_mpn(chunk[0], PARTS_PER_QUERY)]
-            return self.source.multi_match(chunk, PARTS_PER_QUERY)
-        except SourceError as exc:
-            log.warning("Nexar lookup of %d part(s) failed: %s", len(chunk), exc)
-            return [exc] * len(chunk)
 
     def _finish(self, run: _Run, key: LookupKey, resolved: _Resolved) -> None:
         ck = key.cache_key()
