@@ -28,8 +28,9 @@ Ask anything from the terminal: python -m bot ask "LM358 x100, NE555 x50"
 
 def _ask(settings: Settings, text: str, user: str, team: str, as_json: bool) -> int:
     from bot.app import build_core
-    from bot.domain.commands import Lookup
+    from bot.domain.commands import Help, Invalid, Lookup, Usage
     from bot.domain.parsing import parse_command
+    from bot.domain.watch_grammar import WATCH_HINT
     from bot.messages.answer import render_outcome
     from bot.messages.terminal import render_terminal
     from bot.replies import quick_reply
@@ -39,6 +40,8 @@ def _ask(settings: Settings, text: str, user: str, team: str, as_json: bool) -> 
         command = parse_command(text)
         if isinstance(command, Lookup):
             message = render_outcome(core.service.lookup(team, user, command))
+        elif not isinstance(command, Invalid | Help | Usage):
+            message = quick_reply(core.service, (), Invalid("watches alert in Slack, not in a terminal", WATCH_HINT), team, user)
         else:
             message = quick_reply(core.service, settings.admins, command, team, user)
     finally:

@@ -27,9 +27,12 @@ from bot.adapters.stores import open_store
 from bot.domain.workspace import Workspace
 from bot.listeners import register_listeners
 from bot.listeners.common import Deps
+from bot.listeners.watches import alert_sender
 from bot.logs import setup_logging
 from bot.ports import PartSource, Store
 from bot.service.lookup import LookupService
+from bot.service.watch_scheduler import WatchScheduler
+from bot.service.watches import WatchService
 from bot.settings import ConfigError, Settings
 from bot.work import ProcessRunner, Runner, ThreadRunner
 
@@ -50,6 +53,9 @@ class Core:
     service: LookupService
     closers: list[Callable[[], None]] = field(default_factory=list)
     """What was built on this core (the app's job runner and HTTP client), closed first."""
+    watches: WatchService | None = None
+    scheduler: WatchScheduler | None = None
+    """The watch scheduler of the app built on this core (none for the command line)."""
 
     def close(self) -> None:
         for close_one in reversed(self.closers):
@@ -88,8 +94,10 @@ def build_core(settings: Settings) -> Core:
         user_daily=settings.user_daily_parts,
         team_monthly=settings.team_monthly_parts,
         concurrency=settings.nexar_concurrency,
+        watch_monthly=settings.watch_monthly_parts,
     )
-    return Core(settings, store, source, service)
+    watches = WatchService(store, service, every=settings.watch_every, max_age=settings.cache_ttl)
+    return Core(settings, store, source, service, watches=watches)
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -142,7 +150,13 @@ def worker_context(config: tuple[Settings, int]) -> tuple[Deps, Callable[[], Non
     core = build_core(settings)
     work = ThreadRunner(WORK_THREADS)
     deps = Deps(
-        settings=settings, service=core.service, store=core.store, client=web_client(settings), work=work, http=reply_http()
+        settings=settings,
+        service=core.service,
+        store=core.store,
+        client=web_client(settings),
+        work=work,
+        http=reply_http(),
+        watches=core.watches,
     )
     work.start(deps)
 
@@ -181,9 +195,14 @@ def build_app(core: Core, mode: str = "http", *, work: Runner | None = None) -> 
         client=app.client,
         work=work or ThreadRunner(WORK_THREADS),
         http=reply_http(),
+        watches=core.watches,
     )
     deps.work.start(deps)
     core.closers += [deps.work.close, deps.http.close]
+    if core.watches is not None:
+        core.scheduler = WatchScheduler(core.watches, core.store, alert_sender(app.client))
+        core.scheduler.start()
+        core.closers.append(core.scheduler.close)
 
     @app.middleware
     def drop_redeliveries(body: dict[str, Any], next: object, logger: logging.Logger) -> BoltResponse | None:

@@ -49,6 +49,9 @@ class Settings:
     bom_download_seconds: int = 30
     worker_process: bool = True
     nexar_concurrency: int = 5
+    watch_every: int = 86400
+    """Seconds between paid checks of a watched part nobody asked about (stretched to fit the budget)."""
+    watch_monthly_parts: int = 300
 
     @property
     def uses_sample_catalog(self) -> bool:
@@ -156,6 +159,8 @@ class Settings:
             bom_download_seconds=integer("PARTBOT_BOM_DOWNLOAD_SECONDS", 30, 1, 600),
             worker_process=flag("PARTBOT_WORKER_PROCESS", True),
             nexar_concurrency=integer("PARTBOT_NEXAR_CONCURRENCY", 5, 1, 20),
+            watch_every=integer("PARTBOT_WATCH_EVERY", 86400, 60, 90 * 86400),
+            watch_monthly_parts=integer("PARTBOT_WATCH_MONTHLY_PARTS", 300, 0, 100_000_000),
         )
         if mode:
             problems.extend(settings.slack_problems(mode))

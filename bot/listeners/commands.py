@@ -7,10 +7,11 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.commands import Lookup
+from bot.domain.commands import AddWatch, ListWatches, Lookup, Unwatch
 from bot.domain.parsing import parse_command
 from bot.domain.workspace import Workspace
 from bot.listeners.common import Deps, answer_lookup, log, quick_reply, respond
+from bot.listeners.watches import watch_reply
 from bot.messages.blocks import Message
 from bot.messages.replies import render_error
 
@@ -47,7 +48,12 @@ def answer_command(deps: Deps, command: dict[str, Any], lookup: Lookup) -> None:
     deliver(deps, command, message, public=public)
 
 
-def command_failed(deps: Deps, command: dict[str, Any], lookup: Lookup) -> None:
+def answer_watch(deps: Deps, command: dict[str, Any], watch: AddWatch) -> None:
+    team, user = Workspace.of(command).key, command.get("user_id", "")
+    deliver(deps, command, watch_reply(deps, team, user, watch, command.get("channel_id") or "", None))
+
+
+def command_failed(deps: Deps, command: dict[str, Any], lookup: Lookup | AddWatch) -> None:
     deliver(deps, command, render_error())
 
 
@@ -57,6 +63,14 @@ def register(app: App, deps: Deps) -> None:
         team, user = Workspace.of(command).key, command.get("user_id", "")
         name = command.get("command") or "/part"
         parsed = parse_command(command.get("text") or "")
+        if isinstance(parsed, AddWatch):
+            ack()
+            deps.submit(answer_watch, _reply_fields(command), parsed, on_error=command_failed)
+            return
+        if isinstance(parsed, ListWatches | Unwatch):
+            reply = watch_reply(deps, team, user, parsed, command.get("channel_id") or "", None)
+            ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+            return
         if not isinstance(parsed, Lookup):
             reply = quick_reply(deps, parsed, team, user, name)
             ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")

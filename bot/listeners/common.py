@@ -17,6 +17,7 @@ from bot.messages.answer import public_copy, render_answer, render_outcome
 from bot.messages.blocks import Message
 from bot.ports import Stash
 from bot.service.lookup import LookupService
+from bot.service.watches import WatchService
 from bot.settings import Settings
 from bot.work import Job, Runner, Task
 
@@ -35,6 +36,7 @@ class Deps:
     work: Runner
     http: httpx.Client
     """Keep-alive connections for response_url posts (slack_sdk opens a new one per post)."""
+    watches: WatchService | None = None
 
     def submit(self, task: Task, *args: Any, on_error: Task | None = None) -> None:
         """Run `task(deps, *args)` off the request thread, so the ack goes out at once.

@@ -26,6 +26,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from bot.adapters.stores.redis_schema import migrate, workspace_prefix
+from bot.adapters.stores.redis_watches import RedisWatches
 from bot.domain.recent import RECENT_MAX_AGE, RecentLookup
 from bot.ports import Bucket, StoreError
 
@@ -110,7 +111,7 @@ def _typed(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     return wrap
 
 
-class RedisStore:
+class RedisStore(RedisWatches):
     def __init__(self, url: str, prefix: str = "partbot:", *, timeout: float = 1.0) -> None:
         self.prefix = prefix
         self.r = redis.Redis.from_url(
@@ -126,6 +127,9 @@ class RedisStore:
         self._add_recent = self.r.register_script(_ADD_RECENT)
         self._claim_event = self.r.register_script(_CLAIM_EVENT)
         self._release_lease = self.r.register_script(_RELEASE_LEASE)
+        self._watch_scripts()
+        for name in ("add_watch", "watches", "watched_workspaces", "watches_of_part", "update_watch", "remove_watch"):
+            setattr(self, name, _typed(name.replace("_", " "))(getattr(self, name)))
         _typed("migration")(migrate)(self.r, prefix)
 
     def _k(self, *parts: str) -> str:
