@@ -65,7 +65,9 @@ def set_market(nexar: FakeNexar, price: float, stock: int) -> None:
 def alerts(slack: FakeSlack) -> list[dict[str, Any]]:
     found = [c.args for c in slack.calls_to("chat.postMessage") if "holds" in json.dumps(c.args.get("blocks", ""))]
     for a in found:
-        assert_valid_message({"text": a["text"], "blocks": json.loads(a["blocks"]) if isinstance(a["blocks"], str) else a["blocks"]})
+        assert_valid_message(
+            {"text": a["text"], "blocks": json.loads(a["blocks"]) if isinstance(a["blocks"], str) else a["blocks"]}
+        )
     return found
 
 
@@ -261,7 +263,9 @@ def test_a_spent_budget_pauses_watches_and_says_so(tmp_path: Path, fake_nexar: F
         bot.close()
 
 
-def test_a_watch_made_in_a_thread_alerts_in_that_thread(watch_bot: BotServer, fake_nexar: FakeNexar, fake_slack: FakeSlack) -> None:
+def test_a_watch_made_in_a_thread_alerts_in_that_thread(
+    watch_bot: BotServer, fake_nexar: FakeNexar, fake_slack: FakeSlack
+) -> None:
     watch_bot.event(mention(f"watch {MPN} x1000 below 0.20", ts="1700000002.000200", thread_ts="1700000001.000100"))
     fake_slack.wait_for("chat.postMessage")
     set_market(fake_nexar, 0.10, 5000)
