@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -173,3 +174,19 @@ def test_the_next_check_follows_the_last_answer_of_any_watch_of_the_part() -> No
     assert next_check([a, b], 1000.0) == 1500.0
     assert next_check([watch("0.2")], 1000.0) == 0.0
     assert next_check([failed(a, "x", 5000.0)], 1000.0) == 5000.0
+
+
+def test_watch_checks_spend_the_team_month_under_the_watch_budget_never_a_day(tmp_path: Path) -> None:
+    from bot.adapters.stores.sqlite import SQLiteStore
+    from bot.domain.outcomes import Refusal
+    from bot.service.quota import WATCH_MEMBER, QuotaLedger
+
+    store = SQLiteStore(str(tmp_path / "q.sqlite3"))
+    ledger = QuotaLedger(store, user_daily=0, team_monthly=100, watch_monthly=5)
+    assert not isinstance(ledger.reserve("T1", WATCH_MEMBER, 5), Refusal)
+    refused = ledger.reserve("T1", WATCH_MEMBER, 1)
+    assert isinstance(refused, Refusal) and refused.scope == "watches" and refused.left == 0
+    view = ledger.view("T1", "U1")
+    assert (view.team_spent, view.watch_spent, view.watch_left, view.user_spent) == (5, 5, 0, 0)
+    assert ledger.top_spenders("T1") == ([], [])
+    store.close()

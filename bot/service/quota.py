@@ -65,7 +65,13 @@ class QuotaLedger:
 
     def _buckets(self, workspace: str, user: str, now: datetime) -> tuple[tuple[Bucket, int], ...]:
         """The user's day, the workspace's month, and the user's month (for the admins'
-        view; it can never bind before the workspace's month does)."""
+        view; it can never bind before the workspace's month does). Watch checks: the
+        workspace's month and the month's watch budget, never a person's day."""
+        if user == WATCH_MEMBER:
+            return (
+                (Bucket(workspace, _month(now), TEAM_MEMBER), self.team_monthly),
+                (Bucket(workspace, _month(now), WATCH_MEMBER), self.watch_monthly),
+            )
         return (
             (Bucket(workspace, _day(now), user), self.user_daily),
             (Bucket(workspace, _month(now), TEAM_MEMBER), self.team_monthly),
