@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -189,4 +190,43 @@ def test_watch_checks_spend_the_team_month_under_the_watch_budget_never_a_day(tm
     view = ledger.view("T1", "U1")
     assert (view.team_spent, view.watch_spent, view.watch_left, view.user_spent) == (5, 5, 0, 0)
     assert ledger.top_spenders("T1") == ([], [])
+    store.close()
+
+
+def test_alerts_to_one_channel_are_paced_a_second_apart(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from bot.adapters.stores.sqlite import SQLiteStore
+    from bot.service.lookup import LookupService
+    from bot.service.watch_scheduler import Sent, WatchScheduler
+    from bot.service.watches import WatchService
+    from tests.fakes.source import FakeSource
+
+    store = SQLiteStore(str(tmp_path / "p.sqlite3"))
+    service = LookupService(FakeSource(), store, cache_ttl=3600, user_daily=25, team_monthly=1000, watch_monthly=10)
+    watches = WatchService(store, service, every=86400, max_age=3600)
+    hit = Hit("M", 5000, None, 1000)
+    for i, channel in enumerate(("C1", "C1", "C2", "C1")):
+        w = replace(watch("0.2"), id=f"W{i}", channel=channel, holding=True, pending=hit, last_checked=1e12)
+        assert store.add_watch("T1", w.to_json(), 10, 100) is None
+    now = [100.0]
+    slept: list[float] = []
+    posted: list[tuple[str, float]] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    def send(workspace: str, w: Watch, h: Hit) -> Sent:
+        posted.append((w.channel, now[0]))
+        now[0] += 0.1
+        return Sent(True, channel=w.channel)
+
+    scheduler = WatchScheduler(watches, store, send, sleep=sleep, monotonic=lambda: now[0])
+    report = scheduler.check_due(0.0)
+    assert report.sent == 4 and report.kept == 0
+    c1 = [at for channel, at in posted if channel == "C1"]
+    assert all(b - a >= 1.0 for a, b in itertools.pairwise(c1)) and len(c1) == 3
+    assert len(slept) == 2  # C2's alert did not wait for C1's
+    assert scheduler.check_due(0.0).sent == 0  # delivered alerts are not sent twice
     store.close()
