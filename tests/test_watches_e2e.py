@@ -305,3 +305,21 @@ def test_two_processes_on_one_redis_send_one_alert(
     finally:
         one.close()
         two.close()
+
+
+def test_a_part_nexar_does_not_know_is_not_watched(watch_bot: BotServer, fake_nexar: FakeNexar, fake_slack: FakeSlack) -> None:
+    msg = make_watch(watch_bot, fake_slack, "watch NOSUCHPART123 x10 stock")
+    assert "knows no part" in json.dumps(msg)
+    assert "no watches" in json.dumps(watch_bot.command("watches").json())
+
+
+def test_the_scheduler_thread_runs_with_the_app_and_stops_on_close(
+    tmp_path: Path, fake_nexar: FakeNexar, fake_slack: FakeSlack
+) -> None:
+    server = BotServer(bot_env(tmp_path, fake_nexar, fake_slack), fake_slack)
+    scheduler = server.core.scheduler
+    assert scheduler is not None
+    thread = scheduler._thread
+    assert thread is not None and thread.is_alive()
+    server.close()
+    assert not thread.is_alive()

@@ -18,8 +18,9 @@ from bot.listeners.common import Deps, log, respond
 from bot.messages.blocks import Message
 from bot.messages.replies import render_failed
 from bot.messages.watches import STOP_WATCH_ACTION, render_alert, render_created, render_list, render_refused, render_unwatched
+from bot.ports import StoreError
 from bot.service.watch_scheduler import Sender, Sent
-from bot.service.watches import Place
+from bot.service.watches import Place, WatchService
 
 CANNOT_POST = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "ekm_access_denied"})
 
@@ -47,9 +48,24 @@ def place_for(client: WebClient, channel: str, thread_ts: str | None) -> Place:
 def watch_reply(
     deps: Deps, workspace: str, user: str, cmd: AddWatch | ListWatches | Unwatch, channel: str, thread_ts: str | None
 ) -> Message:
-    watches = deps.watches
-    if watches is None:
+    if deps.watches is None:
         return render_failed(Failed("watches are not available in this process."))
+    try:
+        return _watch_reply(deps, deps.watches, workspace, user, cmd, channel, thread_ts)
+    except StoreError as exc:
+        log.error("watch store failed: %s", exc)
+        return render_failed(Failed("partbot cannot reach its database right now, so it cannot read or save watches."))
+
+
+def _watch_reply(
+    deps: Deps,
+    watches: WatchService,
+    workspace: str,
+    user: str,
+    cmd: AddWatch | ListWatches | Unwatch,
+    channel: str,
+    thread_ts: str | None,
+) -> Message:
     if isinstance(cmd, ListWatches):
         return render_list(watches.listing(workspace, user))
     if isinstance(cmd, Unwatch):

@@ -85,7 +85,11 @@ class WatchService:
         )  # fmt: skip
         answer = self.lookups.lookup(workspace, user, Lookup((cmd.item,), replace(opts, public=False)))
         hit = None
-        if isinstance(answer, Answer) and answer.answers[0].error is None and answer.answers[0].result is not None:
+        found = answer.answers[0].result if isinstance(answer, Answer) else None
+        if found is not None and found.part is None:
+            close = ", ".join(f"`{m}`" for m in found.suggestions[:5])
+            return WatchRefused(f"Nexar knows no part `{cmd.item.mpn}`", f"Did you mean {close}?" if close else "")
+        if isinstance(answer, Answer) and answer.answers[0].error is None and found is not None:
             part = answer.answers[0]
             verdict = evaluate(watch, part.result, part.fetched_at or now, self.clock(), self.max_age)  # type: ignore[arg-type]
             if verdict is not False:
