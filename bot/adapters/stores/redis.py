@@ -17,18 +17,18 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from functools import wraps
+from collections.abc import Sequence
 from typing import Any, ParamSpec, TypeVar
 
 import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from bot.adapters.stores.redis_errors import typed as _typed
 from bot.adapters.stores.redis_schema import migrate, workspace_prefix
 from bot.adapters.stores.redis_watches import RedisWatches
 from bot.domain.recent import RECENT_MAX_AGE, RecentLookup
-from bot.ports import Bucket, StoreError
+from bot.ports import Bucket
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -95,22 +95,6 @@ return 0
 """
 
 
-def _typed(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Redis errors leave as `StoreError` saying what was being done."""
-
-    def wrap(method: Callable[P, R]) -> Callable[P, R]:
-        @wraps(method)
-        def call(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return method(*args, **kwargs)
-            except redis.RedisError as exc:
-                raise StoreError(f"redis {what}: {type(exc).__name__}: {exc}"[:200]) from exc
-
-        return call
-
-    return wrap
-
-
 class RedisStore(RedisWatches):
     def __init__(self, url: str, prefix: str = "partbot:", *, timeout: float = 1.0) -> None:
         self.prefix = prefix
@@ -128,8 +112,6 @@ class RedisStore(RedisWatches):
         self._claim_event = self.r.register_script(_CLAIM_EVENT)
         self._release_lease = self.r.register_script(_RELEASE_LEASE)
         self._watch_scripts()
-        for name in ("add_watch", "watches", "watched_workspaces", "watches_of_part", "update_watch", "remove_watch"):
-            setattr(self, name, _typed(name.replace("_", " "))(getattr(self, name)))
         _typed("migration")(migrate)(self.r, prefix)
 
     def _k(self, *parts: str) -> str:

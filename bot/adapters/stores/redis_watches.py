@@ -14,6 +14,7 @@ from typing import Any
 
 import redis
 
+from bot.adapters.stores.redis_errors import typed
 from bot.adapters.stores.redis_schema import workspace_prefix
 
 _ADD = """
@@ -62,19 +63,23 @@ class RedisWatches:
     def _hash(self, workspace: str) -> str:
         return workspace_prefix(self.prefix, workspace) + "watches"
 
+    @typed("add watch")
     def add_watch(self, workspace: str, watch: dict[str, Any], user_limit: int, workspace_limit: int) -> str | None:
         keys = [self._hash(workspace), self._k("watchparts", watch["part_key"]), self._k("watchspaces")]
         args = [watch["id"], json.dumps(watch), watch["user"], user_limit, workspace_limit, workspace]
         refused = str(self._add_watch(keys=keys, args=args) or "")
         return refused or None
 
+    @typed("watches")
     def watches(self, workspace: str) -> list[dict[str, Any]]:
         found = [json.loads(v) for v in self.r.hvals(self._hash(workspace))]
         return sorted(found, key=lambda w: (float(w.get("created_at") or 0), str(w["id"])))
 
+    @typed("watched workspaces")
     def watched_workspaces(self) -> list[str]:
         return sorted(str(w) for w in self.r.smembers(self._k("watchspaces")))
 
+    @typed("watches of part")
     def watches_of_part(self, part_key: str) -> list[tuple[str, dict[str, Any]]]:
         found = []
         for member in sorted(self.r.smembers(self._k("watchparts", part_key))):
@@ -84,9 +89,11 @@ class RedisWatches:
                 found.append((workspace, json.loads(raw)))
         return found
 
+    @typed("update watch")
     def update_watch(self, workspace: str, watch: dict[str, Any], rev: int) -> bool:
         return bool(self._update_watch(keys=[self._hash(workspace)], args=[watch["id"], json.dumps(watch), rev]))
 
+    @typed("remove watch")
     def remove_watch(self, workspace: str, watch_id: str) -> bool:
         keys = [self._hash(workspace), self._k("watchspaces")]
         return bool(self._remove_watch(keys=keys, args=[watch_id, workspace, self._k("watchparts", "")]))
