@@ -230,3 +230,14 @@ def test_alerts_to_one_channel_are_paced_a_second_apart(tmp_path: Path) -> None:
     assert len(slept) == 2  # C2's alert did not wait for C1's
     assert scheduler.check_due(0.0).sent == 0  # delivered alerts are not sent twice
     store.close()
+
+
+def test_watch_settings_are_read_and_checked() -> None:
+    from bot.settings import ConfigError, Settings
+
+    s = Settings.from_mapping({"PARTBOT_WATCH_EVERY": "3600", "PARTBOT_WATCH_MONTHLY_PARTS": "50"})
+    assert (s.watch_every, s.watch_monthly_parts) == (3600, 50)
+    assert (Settings.from_mapping({}).watch_every, Settings.from_mapping({}).watch_monthly_parts) == (86400, 300)
+    with pytest.raises(ConfigError) as err:
+        Settings.from_mapping({"PARTBOT_WATCH_EVERY": "5", "PARTBOT_WATCH_MONTHLY_PARTS": "lots"})
+    assert len(err.value.problems) == 2 and "PARTBOT_WATCH_EVERY" in str(err.value)

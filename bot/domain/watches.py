@@ -119,30 +119,27 @@ class Watch:
 
 
 def find_hit(watch: Watch, part: Part, fetched_at: float) -> Hit | None:
-    """The best offer that meets the watch: an authorized seller (any seller with `--all`)
-    whose known stock covers the quantity bought and, with a price, selling it at or below
-    the price in the watch's currency (a converted price counts, marked as an estimate)."""
+    """The best offer that meets the watch: an authorized seller's (any seller's with
+    `--all`) whose known stock covers the quantity bought and, with `below`, whose unit price
+    in the watch's currency (a converted one counts, marked as an estimate) is at or below
+    it. The cheapest such offer; for a stock watch unpriced offers come last."""
     best: tuple[Decimal, Hit] | None = None
     for seller in part.sellers:
         if not watch.all_sellers and (not seller.is_authorized or seller.is_broker):
             continue
         for offer in seller.offers:
             p = price_offer(seller, offer, watch.quantity, watch.currency)
+            priced = p.unit_price is not None and p.currency == watch.currency
             if watch.below is None:
-                if offer.inventory_level >= watch.quantity:
-                    hit = Hit(
-                        seller.name, offer.inventory_level, p.unit_price, p.bought, offer.click_url, p.estimated, fetched_at
-                    )
-                    rank = p.unit_price.amount if p.unit_price and p.currency == watch.currency else Decimal("Infinity")
-                    best = min(best, (rank, hit), key=lambda b: b[0]) if best else (rank, hit)
+                meets = offer.inventory_level >= watch.quantity
+            else:
+                meets = priced and p.enough_stock and p.unit_price is not None and p.unit_price.amount <= watch.below
+            if not meets:
                 continue
-            if p.unit_price is None or p.currency != watch.currency or not p.enough_stock:
-                continue
-            if p.unit_price.amount <= watch.below and (best is None or p.unit_price.amount < best[0]):
-                best = (
-                    p.unit_price.amount,
-                    Hit(seller.name, offer.inventory_level, p.unit_price, p.bought, offer.click_url, p.estimated, fetched_at),
-                )
+            rank = p.unit_price.amount if priced and p.unit_price is not None else Decimal("Infinity")
+            if best is None or rank < best[0]:
+                hit = Hit(seller.name, offer.inventory_level, p.unit_price, p.bought, offer.click_url, p.estimated, fetched_at)
+                best = (rank, hit)
     return best[1] if best else None
 
 
