@@ -68,6 +68,8 @@ def render_created(c: WatchCreated) -> Message:
         f"*What it costs:* checking it costs the team 1 matched part per check of {escape(w.mpn)}, from the watch budget, "
         "never your daily quota"
     ]
+    if c.budget.period is not None:
+        cost.append(f" (at most about {round(30 * 86400 / c.budget.period)} a month at the current period)")
     if c.sharing:
         cost.append(f" (shared with {plural(c.sharing, 'other watch')} of this part)")
     if c.next_check is not None:
