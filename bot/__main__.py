@@ -29,8 +29,9 @@ Ask anything from the terminal: python -m bot ask "LM358 x100, NE555 x50"
 
 def _ask(settings: Settings, text: str, user: str, team: str, as_json: bool) -> int:
     from bot.app import build_core
-    from bot.domain.commands import Lookup
+    from bot.domain.commands import Help, Invalid, Lookup, Usage
     from bot.domain.parsing import parse_command
+    from bot.domain.watch_grammar import WATCH_HINT
     from bot.messages.answer import render_outcome
     from bot.messages.terminal import render_terminal
     from bot.replies import quick_reply
@@ -44,6 +45,8 @@ def _ask(settings: Settings, text: str, user: str, team: str, as_json: bool) -> 
             if command.options.alternates:
                 outcome = AlternatesFinder(core.service, settings.alternates_reserve).add(team, user, outcome)
             message = render_outcome(outcome)
+        elif not isinstance(command, Invalid | Help | Usage):
+            message = quick_reply(core.service, (), Invalid("watches alert in Slack, not in a terminal", WATCH_HINT), team, user)
         else:
             message = quick_reply(core.service, settings.admins, command, team, user)
     finally:

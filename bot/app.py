@@ -25,8 +25,11 @@ from bot.adapters.stores import open_store
 from bot.jobs import Jobs
 from bot.listeners import register_listeners
 from bot.listeners.common import Deps
+from bot.listeners.watches import alert_sender
 from bot.ports import PartSource, Store
 from bot.service.lookup import LookupService
+from bot.service.watch_scheduler import WatchScheduler
+from bot.service.watches import WatchService
 from bot.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,9 @@ class Core:
     service: LookupService
     closers: list[Callable[[], None]] = field(default_factory=list)
     """What was built on this core (the app's jobs and HTTP client), closed first."""
+    watches: WatchService | None = None
+    scheduler: WatchScheduler | None = None
+    """The watch scheduler of the app built on this core (none for the command line)."""
 
     def close(self) -> None:
         for close_one in reversed(self.closers):
@@ -86,8 +92,10 @@ def build_core(settings: Settings) -> Core:
         user_bom_monthly=settings.user_bom_monthly_parts,
         stale_max_age=settings.stale_max_age,
         concurrency=settings.nexar_concurrency,
+        watch_monthly=settings.watch_monthly_parts,
     )
-    return Core(settings, store, source, service)
+    watches = WatchService(store, service, every=settings.watch_every, max_age=settings.cache_ttl)
+    return Core(settings, store, source, service, watches=watches)
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -152,8 +160,13 @@ def build_app(core: Core, mode: str = "http", *, jobs: Jobs | None = None) -> Ap
         client=app.client,
         jobs=jobs or Jobs(JOB_THREADS),
         http=reply_http(),
+        watches=core.watches,
     )
     core.closers += [deps.http.close, deps.jobs.close]  # closed last first: jobs finish, then their client
+    if core.watches is not None:
+        core.scheduler = WatchScheduler(core.watches, core.store, alert_sender(app.client))
+        core.scheduler.start()
+        core.closers.append(core.scheduler.close)
 
     @app.error
     def on_error(error: Exception, logger: logging.Logger) -> None:

@@ -170,5 +170,30 @@ class LookupStore(AnswerStore, Ledger, RecentLookups, Leases, Protocol):
     """What the lookup service uses."""
 
 
-class Store(AnswerStore, Ledger, RecentLookups, EventClaims, Leases, Stash, WorkspaceData, Health, Protocol):
+class WatchStore(Protocol):
+    """Watches per workspace (`Watch.to_json()` dicts: `id`, `user`, `part_key`, `rev`),
+    found by part across every workspace (a fresh answer is shared by all)."""
+
+    def add_watch(self, workspace: str, watch: dict[str, Any], user_limit: int, workspace_limit: int) -> str | None:
+        """Save `watch` unless its user has `user_limit` watches or the workspace
+        `workspace_limit`, atomically: None when saved, else "user" or "workspace"."""
+        ...
+
+    def watches(self, workspace: str) -> list[dict[str, Any]]: ...
+
+    def watched_workspaces(self) -> list[str]: ...
+
+    def watches_of_part(self, part_key: str) -> list[tuple[str, dict[str, Any]]]:
+        """(workspace, watch) for every watch of the part with that `LookupKey.cache_key()`."""
+        ...
+
+    def update_watch(self, workspace: str, watch: dict[str, Any], rev: int) -> bool:
+        """Replace the watch if its stored `rev` is still `rev` (`watch["rev"]` is the new
+        one): False when another process changed or removed it first."""
+        ...
+
+    def remove_watch(self, workspace: str, watch_id: str) -> bool: ...
+
+
+class Store(AnswerStore, Ledger, RecentLookups, EventClaims, Leases, Stash, WorkspaceData, WatchStore, Health, Protocol):
     """Every role: what `open_store` returns and the app wires to the parts that need each."""

@@ -52,6 +52,9 @@ class Settings:
     bom_max_parts: int = 200
     user_bom_monthly_parts: int = 300
     alternates_reserve: int = 10
+    watch_every: int = 86400
+    """Seconds between paid checks of a watched part nobody asked about (stretched to fit the budget)."""
+    watch_monthly_parts: int = 300
 
     @property
     def uses_sample_catalog(self) -> bool:
@@ -162,6 +165,8 @@ class Settings:
             bom_max_parts=integer("PARTBOT_BOM_MAX_PARTS", 200, 1, 500),
             user_bom_monthly_parts=integer("PARTBOT_USER_BOM_MONTHLY_PARTS", 300, 0, 100_000_000),
             alternates_reserve=integer("PARTBOT_ALTERNATES_RESERVE", 10, 0, 1_000_000),
+            watch_every=integer("PARTBOT_WATCH_EVERY", 86400, 60, 90 * 86400),
+            watch_monthly_parts=integer("PARTBOT_WATCH_MONTHLY_PARTS", 300, 0, 100_000_000),
         )
         if mode:
             problems.extend(settings.slack_problems(mode))

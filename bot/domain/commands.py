@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from bot.domain.models import LineItem, Options
 
@@ -32,4 +33,27 @@ class Invalid:
     hint: str = USAGE_HINT
 
 
-Command = Help | Usage | Lookup | Invalid
+@dataclass(frozen=True)
+class AddWatch:
+    """`watch MPN [xQTY] [below PRICE] [stock]`: alert when the part can be bought at the
+    quantity at or below `below` (in `options.currency`), or when it is in stock."""
+
+    item: LineItem
+    options: Options = field(default_factory=Options)
+    below: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ListWatches:
+    pass
+
+
+@dataclass(frozen=True)
+class Unwatch:
+    """`unwatch ID|MPN`: one watch by its ID, or every watch of the asker's on that MPN."""
+
+    target: str
+
+
+WatchCommand = AddWatch | ListWatches | Unwatch
+Command = Help | Usage | Lookup | Invalid | AddWatch | ListWatches | Unwatch

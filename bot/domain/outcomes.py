@@ -18,6 +18,13 @@ class QuotaView:
     team_limit: int
     user_resets: datetime
     team_resets: datetime
+    watch_spent: int = 0
+    """Matched parts watch checks spent this month (part of `team_spent`)."""
+    watch_limit: int = 0
+
+    @property
+    def watch_left(self) -> int:
+        return max(self.watch_limit - self.watch_spent, 0)
 
     @property
     def user_left(self) -> int:

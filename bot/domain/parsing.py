@@ -17,6 +17,7 @@ from bot.domain.commands import Command, Help, Invalid, Lookup, Usage
 from bot.domain.english import looks_like_mpn, read_english
 from bot.domain.markup import strip_mentions, unformat
 from bot.domain.models import LineItem, Options, normalize_mpn
+from bot.domain.watch_grammar import VERBS, read_watch
 
 __all__ = [
     "MAX_ITEMS",
@@ -251,6 +252,8 @@ def _parse_grammar(text: str) -> Command:
     if isinstance(taken, Invalid):
         return taken
     words, options = taken
+    if words and words[0].lower() in VERBS:
+        return read_watch(words, options, parse_quantity=_parse_quantity, check_mpn=check_mpn, unquote=_unquote)
     body = " ".join(words).strip()
     if body.lower() in ("", "help", "?", "-h"):
         return Help()
@@ -342,7 +345,7 @@ def parse_command(text: str) -> Command:
         return problem
     text = unformat(text)
     precise = _parse_grammar(text)
-    if not isinstance(precise, Invalid) or _grammar_shaped(text, command=True):
+    if _is_watch(text) or not isinstance(precise, Invalid) or _grammar_shaped(text, command=True):
         return _no_boards(precise)
     if isinstance(_take_options(_tokens_keeping_lines(text)), Invalid):
         return precise  # a bad option is a grammar mistake wherever it stands
@@ -357,13 +360,19 @@ def parse_mention(text: str) -> Command:
         return problem
     text = unformat(text)
     precise = _parse_grammar(text)
-    if isinstance(precise, (Help, Usage)):
+    if isinstance(precise, (Help, Usage)) or _is_watch(text):
         return precise
     if isinstance(precise, Lookup) and all(looks_like_mpn(i.mpn, check_mpn) for i in precise.items):
         return _no_boards(precise)
     if isinstance(precise, Invalid) and _grammar_shaped(text, command=False):
         return precise
     return _no_boards(_english(text, MENTION_HINT))
+
+
+def _is_watch(text: str) -> bool:
+    """Whether `text` is a watch command (then a mistake in it is named, never read as English)."""
+    words = _take_options(_tokens(text), strict=False)
+    return not isinstance(words, Invalid) and bool(words[0]) and words[0][0].lower() in VERBS
 
 
 def parse_options(text: str) -> Options:

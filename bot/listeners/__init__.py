@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, alternates, bom_budget, commands, direct, home, mentions, shortcut, unfurls
+from bot.listeners import actions, alternates, bom_budget, commands, direct, home, mentions, shortcut, unfurls, watches
 from bot.listeners.common import Deps
 
 
@@ -18,3 +18,4 @@ def register_listeners(app: App, deps: Deps) -> None:
     unfurls.register(app, deps)
     direct.register(app, deps)
     shortcut.register(app, deps)
+    watches.register(app, deps)

@@ -7,10 +7,11 @@ from typing import Any
 from slack_bolt import Ack, App, BoltRequest
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.commands import Lookup
+from bot.domain.commands import AddWatch, ListWatches, Lookup, Unwatch
 from bot.domain.parsing import parse_command
 from bot.domain.workspace import Workspace
 from bot.listeners.common import Deps, answer_lookup, log, quick_reply, respond
+from bot.listeners.watches import watch_reply
 from bot.messages.blocks import Message
 from bot.messages.replies import render_error
 
@@ -51,6 +52,16 @@ def answer_command(deps: Deps, command: dict[str, Any], lookup: Lookup) -> None:
     deliver(deps, command, message, public=public)
 
 
+def answer_watch(deps: Deps, command: dict[str, Any], watch: AddWatch) -> None:
+    team, user = Workspace.of(command).key, command.get("user_id", "")
+    try:
+        message = watch_reply(deps, team, user, watch, command.get("channel_id") or "", None)
+    except Exception:
+        log.exception("making a watch failed")
+        message = render_error()
+    deliver(deps, command, message)
+
+
 def register(app: App, deps: Deps) -> None:
     @app.command("/part")
     def part_command(ack: Ack, command: dict[str, Any], request: BoltRequest) -> None:
@@ -58,6 +69,17 @@ def register(app: App, deps: Deps) -> None:
         name = command.get("command") or "/part"
         parsed = parse_command(command.get("text") or "")
         fields = _reply_fields(command)
+        if isinstance(parsed, AddWatch):
+            ack()
+            deps.submit(lambda: answer_watch(deps, fields, parsed))
+            return
+        if isinstance(parsed, ListWatches | Unwatch):
+            channel = command.get("channel_id") or ""
+            reply = deps.within_deadline(
+                lambda: watch_reply(deps, team, user, parsed, channel, None), lambda late: deliver(deps, fields, late)
+            )
+            ack() if reply is None else ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+            return
         if not isinstance(parsed, Lookup):
             reply = deps.within_deadline(
                 lambda: quick_reply(deps, parsed, team, user, name), lambda late: deliver(deps, fields, late)

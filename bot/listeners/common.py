@@ -22,6 +22,7 @@ from bot.messages.blocks import Message
 from bot.ports import EventClaims, Stash
 from bot.service.alternates import AlternatesFinder
 from bot.service.lookup import LookupService
+from bot.service.watches import WatchService
 from bot.settings import Settings
 
 log = logging.getLogger("bot.listeners")
@@ -50,6 +51,7 @@ class Deps:
     jobs: Jobs
     http: httpx.Client
     """Keep-alive connections for response_url posts (slack_sdk opens a new one per post)."""
+    watches: WatchService | None = None
 
     def submit(self, task: Callable[[], None], *, once: tuple[str, str] | None = None) -> None:
         """Run `task()` off the request thread, so the ack goes out at once; a task tells the

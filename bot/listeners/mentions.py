@@ -14,11 +14,12 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.commands import Command, Invalid, Lookup
+from bot.domain.commands import AddWatch, Command, Invalid, ListWatches, Lookup, Unwatch
 from bot.domain.parsing import parse_mention
 from bot.domain.workspace import Workspace
 from bot.listeners.bom import BOM_FILETYPES, is_bom_file, price_bom, resolve_file
 from bot.listeners.common import Deps, answer_lookup, log, quick_reply
+from bot.listeners.watches import watch_reply
 from bot.messages.blocks import Message
 from bot.messages.replies import render_error, render_invalid
 from bot.settings import Settings
@@ -70,6 +71,10 @@ def answer_mention(deps: Deps, where: Thread, parsed: Command) -> None:
 def _answer(deps: Deps, where: Thread, parsed: Command) -> None:
     if isinstance(parsed, Lookup):
         post(deps.client, where.channel, where.ts, answer_lookup(deps, where.team, where.asker, parsed, public=True))
+    elif isinstance(parsed, AddWatch):
+        post(deps.client, where.channel, where.ts, watch_reply(deps, where.team, where.asker, parsed, where.channel, where.ts))
+    elif isinstance(parsed, ListWatches | Unwatch):
+        tell_asker(deps, where, watch_reply(deps, where.team, where.asker, parsed, where.channel, where.ts))
     else:
         tell_asker(deps, where, quick_reply(deps, parsed, where.team, where.asker, "@partbot"))
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.domain.commands import Invalid, Lookup
+from bot.domain.commands import AddWatch, Invalid, ListWatches, Lookup, Unwatch
 from bot.domain.parsing import parse_mention
 from bot.domain.workspace import Workspace
 from bot.listeners.bom import is_bom_file, price_bom_privately, resolve_file
@@ -62,6 +62,10 @@ def _price_message(deps: Deps, asked: Asked, text: str, files: list[dict[str, An
         tell(deps, asked, unreadable_spreadsheet(sheets[0]))
         return
     parsed = parse_mention(text) if text.strip() else NOTHING_TO_READ
+    if isinstance(parsed, AddWatch):  # the shortcut prices what a message names; it makes no watch
+        parsed = Lookup((parsed.item,), parsed.options)
+    if isinstance(parsed, ListWatches | Unwatch):
+        parsed = NOTHING_TO_READ
     if isinstance(parsed, Lookup):
         tell(deps, asked, answer_lookup(deps, asked.team, asked.user, parsed, public=False))
         return

@@ -18,6 +18,8 @@ def render_help(command: str = "/part") -> Message:
             ("AD7685ARM x100 --currency EUR --country DE", "prices in euros, for Germany"),
             ("AD7685ARM --public", "answer in the channel instead of privately"),
             ("MAX232CPE --alternates", "also the best 3 similar parts (every part Nexar lists costs one)"),
+            ("watch AD7685ARM x1000 below 4.50", "alert me here when it can be bought at that price (or `stock`)"),
+            ("watches", "your watches; `unwatch ID` removes one"),
             ("usage", "your matched-part quota and the team's"),
         )
     )
@@ -91,6 +93,11 @@ def render_usage(
         f"*You today:* {quota.user_spent:,} of {quota.user_limit:,} matched parts used · {quota.user_left:,} left · resets {slack_date(quota.user_resets)}",
         f"*Team this month:* {quota.team_spent:,} of {quota.team_limit:,} used · {quota.team_left:,} left · resets {slack_date(quota.team_resets)}",
     ]
+    if quota.watch_limit:
+        paused = " · *paused* until the budget resets" if not min(quota.watch_left, quota.team_left) else ""
+        lines.append(
+            f"*Watches this month:* {quota.watch_spent:,} of {quota.watch_limit:,} matched parts used{paused} (`/part watches`)"
+        )
     blocks = [header("partbot usage"), section("\n".join(lines))]
     if top is not None:
         today, month = top

@@ -96,12 +96,15 @@ class LookupService:
         user_bom_monthly: int = 0,
         stale_max_age: int = 0,
         concurrency: int = CONCURRENCY,
+        watch_monthly: int = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.source, self.store, self.clock = source, store, clock
         self.concurrency = max(concurrency, 1)
         self.cache = AnswerCache(store, cache_ttl, stale_max_age=stale_max_age, clock=clock)
-        self.ledger = QuotaLedger(store, user_daily, team_monthly, user_bom_monthly, clock=clock)
+        self.ledger = QuotaLedger(store, user_daily, team_monthly, user_bom_monthly, watch_monthly=watch_monthly, clock=clock)
+        self.observers: list[Callable[[str, LookupKey, SearchResult, float], None]] = []
+        """Called with (who asked, key, answer, fetched at) for every answer fetched fresh."""
         self.flights: SingleFlight[_Resolved] = SingleFlight()
 
     # public -------------------------------------------------------------------
@@ -337,6 +340,7 @@ class LookupService:
                     if res.part is None and len(todo) == 1 and key.by == "mpn":
                         res = SearchResult(None, res.hits, self.source.suggest(key.mpn))
                     self.cache.put(key.cache_key(), res, now)
+                    self._observe(run.user, key, res, now)
                     self._finish(run, key, _Resolved(res, now, False))
                 self._report(run)
         except BaseException as exc:
@@ -348,6 +352,13 @@ class LookupService:
             except Exception:
                 log.exception("could not settle a quota reservation of %d (kept %d)", reservation.amount, returned)
             run.cost += returned
+
+    def _observe(self, user: str, key: LookupKey, result: SearchResult, now: float) -> None:
+        for observer in self.observers:
+            try:
+                observer(user, key, result, now)
+            except Exception:
+                log.exception("a lookup observer failed; the lookup goes on")
 
     @staticmethod
     def _report(run: _Run) -> None:

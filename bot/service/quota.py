@@ -19,6 +19,9 @@ from bot.domain.outcomes import QuotaView, Refusal
 from bot.ports import Bucket, Ledger
 
 TEAM_MEMBER = "*team*"
+WATCH_MEMBER = "*watches*"
+"""Who watch checks are billed as: the workspace's month, capped by the watch budget,
+never a person's day."""
 _BUCKET_TTL = 40 * 86400
 _NO_LIMIT = 2**53
 
@@ -69,17 +72,24 @@ class QuotaLedger:
         team_monthly: int,
         user_bom_monthly: int = 0,
         *,
+        watch_monthly: int = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store, self.user_daily, self.team_monthly, self.clock = store, user_daily, team_monthly, clock
-        self.user_bom_monthly = user_bom_monthly
+        self.user_bom_monthly, self.watch_monthly = user_bom_monthly, watch_monthly
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
     def _buckets(self, workspace: str, user: str, now: datetime) -> tuple[tuple[Bucket, int], ...]:
         """The user's day, the workspace's month, and the user's month (for the admins'
-        view; it can never bind before the workspace's month does)."""
+        view; it can never bind before the workspace's month does). Watch checks: the
+        workspace's month and the month's watch budget, never a person's day."""
+        if user == WATCH_MEMBER:
+            return (
+                (Bucket(workspace, _month(now), TEAM_MEMBER), self.team_monthly),
+                (Bucket(workspace, _month(now), WATCH_MEMBER), self.watch_monthly),
+            )
         return (
             (Bucket(workspace, _day(now), user), self.user_daily),
             (Bucket(workspace, _month(now), TEAM_MEMBER), self.team_monthly),
@@ -109,6 +119,9 @@ class QuotaLedger:
         if failed is None:
             return Reservation(tuple(b for b, _ in buckets), amount)
         view = self.view(workspace, user)
+        if user == WATCH_MEMBER:
+            left = view.team_left if failed == 0 else view.watch_left
+            return Refusal("team" if failed == 0 else "watches", amount, left, next_month(now))
         if scopes[failed] == "user":
             return Refusal("user", amount, view.user_left, next_day(now))
         if scopes[failed] == "bom":
@@ -136,7 +149,8 @@ class QuotaLedger:
 
     def view(self, workspace: str, user: str) -> QuotaView:
         now = self._now()
-        (user_bucket, _), (team_bucket, _), _ = self._buckets(workspace, user, now)
+        user_bucket, team_bucket = Bucket(workspace, _day(now), user), Bucket(workspace, _month(now), TEAM_MEMBER)
+        watch_spent = self.store.spent(Bucket(workspace, _month(now), WATCH_MEMBER)) if self.watch_monthly else 0
         return QuotaView(
             user_spent=self.store.spent(user_bucket),
             user_limit=self.user_daily,
@@ -144,10 +158,12 @@ class QuotaLedger:
             team_limit=self.team_monthly,
             user_resets=next_day(now),
             team_resets=next_month(now),
+            watch_spent=watch_spent,
+            watch_limit=self.watch_monthly,
         )
 
     def top_spenders(self, workspace: str, n: int = 10) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
         """(today's top spenders, this month's), each as (user, matched parts)."""
         now = self._now()
-        month = [(m, s) for m, s in self.store.top(workspace, _month(now), n + 1) if m != TEAM_MEMBER]
+        month = [(m, s) for m, s in self.store.top(workspace, _month(now), n + 2) if m not in (TEAM_MEMBER, WATCH_MEMBER)]
         return self.store.top(workspace, _day(now), n), month[:n]

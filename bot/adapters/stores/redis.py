@@ -17,17 +17,18 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from functools import wraps
+from collections.abc import Sequence
 from typing import Any, ParamSpec, TypeVar
 
 import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from bot.adapters.stores.redis_errors import typed as _typed
 from bot.adapters.stores.redis_schema import migrate, workspace_prefix
+from bot.adapters.stores.redis_watches import RedisWatches
 from bot.domain.recent import RECENT_MAX_AGE, RecentLookup
-from bot.ports import Bucket, StoreError
+from bot.ports import Bucket
 
 CACHE_MAX_KEYS = 20_000
 """Answers kept at most (the newest): expired ones are kept to answer stale, bounded by this and their age."""
@@ -98,23 +99,7 @@ return 0
 """
 
 
-def _typed(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Redis errors leave as `StoreError` saying what was being done."""
-
-    def wrap(method: Callable[P, R]) -> Callable[P, R]:
-        @wraps(method)
-        def call(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return method(*args, **kwargs)
-            except redis.RedisError as exc:
-                raise StoreError(f"redis {what}: {type(exc).__name__}: {exc}"[:200]) from exc
-
-        return call
-
-    return wrap
-
-
-class RedisStore:
+class RedisStore(RedisWatches):
     def __init__(self, url: str, prefix: str = "partbot:", *, timeout: float = 1.0, cache_max_keys: int = CACHE_MAX_KEYS) -> None:
         self.prefix, self.cache_max_keys, self._puts = prefix, cache_max_keys, 0
         self.r = redis.Redis.from_url(
@@ -130,6 +115,7 @@ class RedisStore:
         self._add_recent = self.r.register_script(_ADD_RECENT)
         self._claim_event = self.r.register_script(_CLAIM_EVENT)
         self._release_lease = self.r.register_script(_RELEASE_LEASE)
+        self._watch_scripts()
         _typed("migration")(migrate)(self.r, prefix)
 
     def _k(self, *parts: str) -> str:

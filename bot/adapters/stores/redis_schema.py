@@ -3,6 +3,8 @@
 Version 1 (the first releases, no version key) kept quotas at `quota:{team}:{period}` and
 recent lookups at `recent:{team}:{user}`. Version 2 files every per-workspace key under
 `ws:{workspace}:`; the answer cache (`cache:`) and the leases stay shared and unchanged.
+Version 3 adds watches (`ws:{workspace}:watches`, `watchparts:`, `watchspaces`); nothing
+of version 2 moves.
 
 Each old key moves in one Lua script (add into the new key, then delete the old), so
 several processes migrating at once each move a key at most once and lose nothing.
@@ -18,7 +20,7 @@ from bot.domain.recent import RECENT_MAX_AGE
 from bot.domain.workspace import Workspace
 from bot.ports import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _MOVE_HASH = """
 local data = redis.call('HGETALL', KEYS[1])

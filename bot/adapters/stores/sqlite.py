@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from bot.adapters.stores.sqlite_schema import LEGACY, migrate
+from bot.adapters.stores.sqlite_watches import SQLiteWatches
 from bot.domain.recent import RECENT_MAX_AGE, RecentLookup
 from bot.ports import Bucket, StoreError
 
@@ -44,7 +45,7 @@ def _sqlite_errors(what: str) -> Iterator[None]:
         raise StoreError(f"sqlite {what}: {exc}"[:200]) from exc
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteWatches):
     def __init__(
         self, path: str, *, busy_timeout: float = 0.5, lock_wait: float = 1.0, cache_max_rows: int = CACHE_MAX_ROWS
     ) -> None:
@@ -229,7 +230,7 @@ class SQLiteStore:
 
     def forget_workspace(self, workspace: str) -> None:
         with self._tx("forget workspace") as db:
-            for table in ("quotas", "recent_lookups", "event_claims", "stashed"):
+            for table in ("quotas", "recent_lookups", "event_claims", "stashed", "watches"):
                 db.execute(f"DELETE FROM {table} WHERE workspace = ?", (workspace,))
 
     # health ------------------------------------------------------------------
