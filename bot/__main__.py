@@ -40,7 +40,7 @@ def _ask(settings: Settings, text: str, user: str, team: str, as_json: bool) -> 
         if isinstance(command, Lookup):
             message = render_outcome(core.service.lookup(team, user, command))
         else:
-            message = quick_reply(core.service, settings.admins, command, team, user)
+            message = quick_reply(core.service, settings.admins, command, team, user, support_url=settings.support_url)
     finally:
         core.close()
     if as_json:

@@ -11,7 +11,9 @@ from urllib.error import URLError
 
 import httpx
 from slack_bolt import App, BoltResponse
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.error import BoltError
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -19,14 +21,17 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.adapters.batching import BatchingSource
 from bot.adapters.catalog import SampleCatalog
+from bot.adapters.installations import Sealer, StoreInstallationStore, StoreStateStore
 from bot.adapters.nexar import NexarClient
+from bot.adapters.slack_clients import ROTATE_MINUTES, InstalledTokens
 from bot.adapters.stores import open_store
 from bot.domain.workspace import Workspace
 from bot.listeners import register_listeners
-from bot.listeners.common import Deps
+from bot.listeners.common import Deps, WorkspaceClients
 from bot.logs import setup_logging
 from bot.ports import PartSource, Store
 from bot.service.lookup import LookupService
@@ -88,13 +93,19 @@ def build_core(settings: Settings) -> Core:
         user_daily=settings.user_daily_parts,
         team_monthly=settings.team_monthly_parts,
         concurrency=settings.nexar_concurrency,
+        plan_monthly=settings.plan_monthly_parts,
     )
     return Core(settings, store, source, service)
 
 
-def web_client(settings: Settings) -> WebClient:
+BOT_SCOPES = ("commands", "chat:write", "app_mentions:read", "files:read", "files:write")
+"""What an OAuth install asks for: manifest.yml's bot scopes (a test keeps them equal)."""
+
+
+def web_client(settings: Settings, token: str | None = None) -> WebClient:
+    """A client with `token`, else the single-workspace SLACK_BOT_TOKEN (None with OAuth)."""
     return WebClient(
-        token=settings.slack_bot_token,
+        token=token or settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=15,
         retry_handlers=[
@@ -115,8 +126,51 @@ def reply_http() -> httpx.Client:
     )
 
 
+def installation_store(settings: Settings, store: Store) -> StoreInstallationStore:
+    return StoreInstallationStore(store, Sealer(settings.token_key))
+
+
+def workspace_clients(settings: Settings, store: Store) -> WorkspaceClients | None:
+    """Each workspace's own token when installed through OAuth; None for one SLACK_BOT_TOKEN."""
+    if not settings.oauth:
+        return None
+    assert settings.slack_client_id and settings.slack_client_secret
+    rotator = TokenRotator(
+        client_id=settings.slack_client_id, client_secret=settings.slack_client_secret, client=web_client(settings)
+    )
+    return InstalledTokens(installation_store(settings, store), lambda token: web_client(settings, token), rotator, store)
+
+
+def oauth_options(settings: Settings, store: Store) -> dict[str, Any]:
+    """Bolt's OAuth flow (`/slack/install`, `/slack/oauth_redirect`) and its authorize, on
+    partbot's store: any process can finish an install another began, and answer any workspace."""
+    assert settings.slack_client_id and settings.slack_client_secret
+    installs = installation_store(settings, store)
+    authorize = InstallationStoreAuthorize(
+        logger=logging.getLogger("bot.oauth"),
+        installation_store=installs,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        token_rotation_expiration_minutes=ROTATE_MINUTES,
+        cache_enabled=True,
+        client=web_client(settings),
+    )
+    oauth = OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=list(BOT_SCOPES),
+        installation_store=installs,
+        state_store=StoreStateStore(store, settings.slack_state_secret),
+        token_rotation_expiration_minutes=ROTATE_MINUTES,
+        logger=logging.getLogger("bot.oauth"),
+    )
+    return {"installation_store": installs, "authorize": authorize, "oauth_settings": oauth}
+
+
 def check_slack(settings: Settings) -> None:
     """Ask Slack whether the bot token is good, before a server forks its workers."""
+    if settings.oauth:
+        return
     try:
         web_client(settings).auth_test()
     except SlackApiError as exc:
@@ -142,7 +196,13 @@ def worker_context(config: tuple[Settings, int]) -> tuple[Deps, Callable[[], Non
     core = build_core(settings)
     work = ThreadRunner(WORK_THREADS)
     deps = Deps(
-        settings=settings, service=core.service, store=core.store, client=web_client(settings), work=work, http=reply_http()
+        settings=settings,
+        service=core.service,
+        store=core.store,
+        client=web_client(settings),
+        work=work,
+        http=reply_http(),
+        clients=workspace_clients(settings, core.store),
     )
     work.start(deps)
 
@@ -164,6 +224,7 @@ def build_app(core: Core, mode: str = "http", *, work: Runner | None = None) -> 
     try:
         app = App(
             client=web_client(settings),
+            **(oauth_options(settings, core.store) if settings.oauth and mode == "http" else {}),
             signing_secret=settings.slack_signing_secret if mode == "http" else None,
             request_verification_enabled=mode == "http",
             # Listeners only ack and hand work to the work pool, so run them in the request
@@ -181,6 +242,7 @@ def build_app(core: Core, mode: str = "http", *, work: Runner | None = None) -> 
         client=app.client,
         work=work or ThreadRunner(WORK_THREADS),
         http=reply_http(),
+        clients=workspace_clients(settings, core.store),
     )
     deps.work.start(deps)
     core.closers += [deps.work.close, deps.http.close]

@@ -14,10 +14,17 @@ log = logging.getLogger(__name__)
 
 
 def quick_reply(
-    service: LookupService, admins: Collection[str], command: Help | Usage | Invalid, team: str, user: str, name: str = "/part"
+    service: LookupService,
+    admins: Collection[str],
+    command: Help | Usage | Invalid,
+    team: str,
+    user: str,
+    name: str = "/part",
+    *,
+    support_url: str | None = None,
 ) -> Message:
     if isinstance(command, Help):
-        return render_help(name)
+        return render_help(name, support_url=support_url)
     if isinstance(command, Invalid):
         return render_invalid(command)
     top = None

@@ -20,6 +20,7 @@ import redis
 
 from bot.adapters.stores.redis import RedisStore
 from bot.adapters.stores.sqlite import SQLiteStore
+from bot.adapters.stores.redis_schema import SCHEMA_VERSION as REDIS_SCHEMA_VERSION
 from bot.adapters.stores.sqlite_schema import SCHEMA_VERSION
 from bot.domain.commands import Lookup
 from bot.domain.models import LineItem, LookupKey, Options
@@ -146,7 +147,7 @@ def test_redis_data_of_the_first_release_is_migrated(redis_url: str) -> None:
     store = RedisStore(redis_url)
     assert_everything_reads_back(store)
     r = redis.Redis.from_url(redis_url, decode_responses=True)
-    assert r.get("partbot:schema") == "2"
+    assert r.get("partbot:schema") == str(REDIS_SCHEMA_VERSION)
     assert list(r.scan_iter(match="partbot:quota:*")) == [] and list(r.scan_iter(match="partbot:recent:*")) == []
     assert 0 < r.ttl(f"partbot:ws:T1:quota:day:{datetime.now(UTC):%Y-%m-%d}") <= TTL, "quota keys keep their expiry"
     r.close()
@@ -209,6 +210,6 @@ def test_a_store_written_by_a_newer_release_is_refused(tmp_path: Path, redis_url
     db.close()
     with pytest.raises(StoreError, match="newer"):
         SQLiteStore(path)
-    redis.Redis.from_url(redis_url).set("partbot:schema", "3")
+    redis.Redis.from_url(redis_url).set("partbot:schema", str(REDIS_SCHEMA_VERSION + 1))
     with pytest.raises(StoreError, match="newer"):
         RedisStore(redis_url)

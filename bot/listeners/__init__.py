@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, home, mentions
+from bot.listeners import actions, commands, home, installs, mentions
 from bot.listeners.common import Deps
 
 
@@ -13,3 +13,4 @@ def register_listeners(app: App, deps: Deps) -> None:
     mentions.register(app, deps)
     actions.register(app, deps)
     home.register(app, deps)
+    installs.register(app, deps)

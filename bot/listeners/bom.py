@@ -66,7 +66,7 @@ def _download(deps: Deps, client: WebClient, file: dict[str, Any]) -> bytes | Bo
         return BomError(
             f"that file is {int(file['size']) / 1_048_576:.1f} MB; partbot reads BOMs up to {MAX_BOM_BYTES // 1_048_576} MB"
         )
-    return _fetch(url, deps.settings.slack_bot_token or "", float(deps.settings.bom_download_seconds))
+    return _fetch(url, client.token or "", float(deps.settings.bom_download_seconds))
 
 
 def _fetch(url: str, token: str, deadline: float) -> bytes | BomError:
@@ -104,7 +104,7 @@ def _fetch(url: str, token: str, deadline: float) -> bytes | BomError:
 
 def price_bom(deps: Deps, team: str, user: str, channel: str, thread_ts: str, file: dict[str, Any], text: str) -> None:
     """Answer in the thread: one message that shows progress and then the summary, plus the CSV."""
-    client = deps.client
+    client = deps.client_for(team)
     name = str(file.get("name") or "bom.csv")
     first = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **render_bom_progress(name, 0, 0).to_dict())
     ts = first.get("ts") or ""

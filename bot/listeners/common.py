@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from slack_sdk import WebClient
@@ -15,7 +15,7 @@ from bot.domain.commands import Help, Invalid, Lookup, Usage
 from bot.domain.outcomes import Answer, Outcome
 from bot.messages.answer import public_copy, render_answer, render_outcome
 from bot.messages.blocks import Message
-from bot.ports import Stash
+from bot.ports import ListenerStore
 from bot.service.lookup import LookupService
 from bot.settings import Settings
 from bot.work import Job, Runner, Task
@@ -24,17 +24,33 @@ log = logging.getLogger("bot.listeners")
 SHARE_TTL = 86400
 
 
+class WorkspaceClients(Protocol):
+    """Slack Web API clients, each with the bot token of the workspace it serves."""
+
+    def client_for(self, workspace: str) -> WebClient:
+        """The client for `workspace` (a `Workspace.key`); raises `NotInstalled` when
+        partbot has no token for it (never installed, or uninstalled since)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Deps:
     """What a listener, or a job it started, works with (in the web process or the worker)."""
 
     settings: Settings
     service: LookupService
-    store: Stash
+    store: ListenerStore
     client: WebClient
+    """The app's client: the one bot token of a single-workspace setup, or no token (OAuth)."""
     work: Runner
     http: httpx.Client
     """Keep-alive connections for response_url posts (slack_sdk opens a new one per post)."""
+    clients: WorkspaceClients | None = None
+    """Each workspace's own token (many workspaces); None: `client` serves every request."""
+
+    def client_for(self, workspace: str) -> WebClient:
+        """The Web API client to answer `workspace` (a `Workspace.key`) with."""
+        return self.clients.client_for(workspace) if self.clients is not None else self.client
 
     def submit(self, task: Task, *args: Any, on_error: Task | None = None) -> None:
         """Run `task(deps, *args)` off the request thread, so the ack goes out at once.
@@ -73,7 +89,9 @@ def outcome_message(deps: Deps, outcome: Outcome, *, public: bool, workspace: st
 
 
 def quick_reply(deps: Deps, command: Help | Usage | Invalid, team: str, user: str, name: str) -> Message:
-    return replies.quick_reply(deps.service, deps.settings.admins, command, team, user, name)
+    return replies.quick_reply(
+        deps.service, deps.settings.admins, command, team, user, name, support_url=deps.settings.support_url
+    )
 
 
 def answer_lookup(deps: Deps, team: str, user: str, lookup: Lookup, *, public: bool) -> Message:

@@ -12,8 +12,13 @@ from bot.messages.home import render_home
 
 
 def publish_home(deps: Deps, team: str, user: str) -> None:
-    view = render_home(deps.service.recent(team, user), deps.service.quota(team, user), sample=deps.service.source.is_sample)
-    deps.client.views_publish(user_id=user, view=view)
+    view = render_home(
+        deps.service.recent(team, user),
+        deps.service.quota(team, user),
+        sample=deps.service.source.is_sample,
+        support_url=deps.settings.support_url,
+    )
+    deps.client_for(team).views_publish(user_id=user, view=view)
 
 
 def register(app: App, deps: Deps) -> None:

@@ -47,24 +47,25 @@ def tell_asker(deps: Deps, where: Thread, message: Message) -> None:
     messages), or an ephemeral Slack refuses, gets it in the thread."""
     if where.person:
         try:
-            deps.client.chat_postEphemeral(
+            deps.client_for(where.team).chat_postEphemeral(
                 channel=where.channel, user=where.asker, thread_ts=where.ts, text=message.text, blocks=message.blocks
             )
             return
         except SlackApiError as exc:
             log.warning("chat.postEphemeral failed (%s); replying in the thread", exc.response.get("error"))
-    post(deps.client, where.channel, where.ts, message)
+    post(deps.client_for(where.team), where.channel, where.ts, message)
 
 
 def answer_mention(deps: Deps, where: Thread, parsed: Command) -> None:
     if isinstance(parsed, Lookup):
-        post(deps.client, where.channel, where.ts, answer_lookup(deps, where.team, where.asker, parsed, public=True))
+        message = answer_lookup(deps, where.team, where.asker, parsed, public=True)
+        post(deps.client_for(where.team), where.channel, where.ts, message)
     else:
         tell_asker(deps, where, quick_reply(deps, parsed, where.team, where.asker, "@partbot"))
 
 
 def mention_failed(deps: Deps, where: Thread, *_: object) -> None:
-    post(deps.client, where.channel, where.ts, render_error())
+    post(deps.client_for(where.team), where.channel, where.ts, render_error())
 
 
 def _file_type(file: dict[str, Any]) -> str:
@@ -91,7 +92,8 @@ def unreadable_spreadsheet(file: dict[str, Any]) -> Message:
 def answer_files(deps: Deps, where: Thread, files: list[dict[str, Any]], text: str) -> None:
     """A mention with files: price the first BOM among them (Slack Connect stubs resolved
     first), else say a spreadsheet cannot be read, else answer the text."""
-    files = [resolve_file(deps.client, f) if is_stub(f) else f for f in files]
+    client = deps.client_for(where.team)
+    files = [resolve_file(client, f) if is_stub(f) else f for f in files]
     boms = [f for f in files if is_bom_file(f)]
     if len(boms) > 1:
         log.info("a mention shared %d BOM files; pricing the first", len(boms))

@@ -8,10 +8,21 @@ from typing import Any
 
 from bot.domain.outcomes import QuotaView
 from bot.domain.recent import RecentLookup
-from bot.messages.blocks import SAMPLE_NOTE, Block, clip, context, divider, escape, header, plural, section, slack_date
+from bot.messages.blocks import SAMPLE_NOTE, Block, clip, context, divider, escape, header, link, plural, section, slack_date
+from bot.messages.replies import SENT_TO_NEXAR
+
+KEPT = (
+    "*What partbot keeps, and where* (partbot's own database, SQLite or Redis, run by whoever installed it): "
+    "Nexar's answers for each part number (shared by every workspace, for a few hours); "
+    "each person's recent lookups (the last few, 90 days at most); matched-part counts for the quotas "
+    "(about 40 days); answers waiting for their Share button (a day); and this workspace's installation "
+    "and bot token (until partbot is uninstalled, which deletes all of the workspace's records)."
+)
 
 
-def render_home(recent: Sequence[RecentLookup], quota: QuotaView | None, *, sample: bool) -> dict[str, Any]:
+def render_home(
+    recent: Sequence[RecentLookup], quota: QuotaView | None, *, sample: bool, support_url: str | None = None
+) -> dict[str, Any]:
     blocks: list[Block] = [
         header("partbot"),
         section("Ask about any electronic part: `/part AD7685ARM x250` anywhere, or `@partbot` in a thread."),
@@ -51,4 +62,9 @@ def render_home(recent: Sequence[RecentLookup], quota: QuotaView | None, *, samp
             "or share a CSV BOM with a mention to price it all."
         )
     )
+    blocks.append(divider())
+    blocks.append(section(f"*What leaves Slack:* {SENT_TO_NEXAR}"))
+    blocks.append(context(KEPT))
+    if support_url:
+        blocks.append(context(f"Questions or problems: {link(support_url, 'partbot support')}"))
     return {"type": "home", "blocks": blocks[:100]}

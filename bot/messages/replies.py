@@ -4,10 +4,27 @@ from __future__ import annotations
 
 from bot.domain.commands import Invalid
 from bot.domain.outcomes import Failed, OverQuota, QuotaView
-from bot.messages.blocks import MAX_FIELD, MAX_TEXT, Message, clip, context, escape, header, plural, section, slack_date
+from bot.messages.blocks import (
+    MAX_FIELD,
+    MAX_TEXT,
+    Message,
+    clip,
+    context,
+    escape,
+    header,
+    link,
+    plural,
+    section,
+    slack_date,
+)
+
+SENT_TO_NEXAR = (
+    "Only part numbers, quantities and BOM lines are sent to Nexar (Octopart); never your name, "
+    "your messages or anything else from Slack."
+)
 
 
-def render_help(command: str = "/part") -> Message:
+def render_help(command: str = "/part", *, support_url: str | None = None) -> Message:
     examples = "\n".join(
         f"• `{command} {ex}` — {what}"
         for ex, what in (
@@ -31,7 +48,10 @@ def render_help(command: str = "/part") -> Message:
         context(
             "Answers are private unless you add `--public`. Lookups cost matched parts from the team's Nexar plan; repeated questions are answered from the cache for free."
         ),
+        context(SENT_TO_NEXAR),
     ]
+    if support_url:
+        blocks.append(context(f"Questions or problems: {link(support_url, 'partbot support')}"))
     return Message(f"Usage: {command} MPN [xQTY] [--all] [--currency EUR] [--country DE] [--public]", blocks)
 
 
@@ -50,7 +70,7 @@ def render_invalid(invalid: Invalid) -> Message:
 
 def render_over_quota(over: OverQuota) -> Message:
     r = over.refusal
-    who = "You have" if r.scope == "user" else "The team has"
+    who = {"user": "You have", "plan": "partbot's Nexar plan (shared by every workspace) has"}.get(r.scope, "The team has")
     period = "today" if r.scope == "user" else "this month"
     lines = [
         f":no_entry: *{who} {plural(r.left, 'matched part')} left {period}*; "

@@ -89,12 +89,13 @@ class LookupService:
         user_daily: int,
         team_monthly: int,
         concurrency: int = CONCURRENCY,
+        plan_monthly: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.source, self.store, self.clock = source, store, clock
         self.concurrency = max(concurrency, 1)
         self.cache = AnswerCache(store, cache_ttl, clock=clock)
-        self.ledger = QuotaLedger(store, user_daily, team_monthly, clock=clock)
+        self.ledger = QuotaLedger(store, user_daily, team_monthly, plan_monthly=plan_monthly, clock=clock)
         self.flights: SingleFlight[_Resolved] = SingleFlight()
 
     # public -------------------------------------------------------------------
@@ -134,7 +135,7 @@ class LookupService:
     def _fits(self, run: _Run, keys: Sequence[LookupKey], refusal: Refusal) -> int:
         """How many lines of the request the remaining quota (user's and team's) would answer."""
         view = self._quota_view(run.workspace, run.user)
-        left = min(view.user_left, view.team_left) if view else refusal.left
+        left = min(view.user_left, view.team_left, refusal.left) if view else refusal.left
         fits, misses = 0, set[str]()
         for key in keys:
             ck = key.cache_key()

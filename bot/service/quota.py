@@ -1,4 +1,5 @@
-"""Quotas in matched parts: per user per UTC day, per workspace per calendar month.
+"""Quotas in matched parts: per user per UTC day, per workspace per calendar month, and
+(when set) the Nexar plan's month across every workspace.
 
 A lookup reserves its worst case (the sum of its `limit`s) before Nexar is called and
 settles to what Nexar actually returned afterwards; a failure refunds everything.
@@ -15,6 +16,9 @@ from bot.domain.outcomes import QuotaView, Refusal
 from bot.ports import Bucket, Ledger
 
 TEAM_MEMBER = "*team*"
+PLAN = Bucket("*plan*", "", "*plan*")
+"""The plan's bucket (its period filled in per month): not a Slack id, so no workspace's,
+and kept when a workspace is forgotten (Nexar billed its parts all the same)."""
 _BUCKET_TTL = 40 * 86400
 
 
@@ -45,20 +49,33 @@ class QuotaLedger:
     """Budgets of one workspace at a time: every method takes the workspace's key
     (`Workspace.key`) and its user."""
 
-    def __init__(self, store: Ledger, user_daily: int, team_monthly: int, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Ledger,
+        user_daily: int,
+        team_monthly: int,
+        *,
+        plan_monthly: int | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store, self.user_daily, self.team_monthly, self.clock = store, user_daily, team_monthly, clock
+        self.plan_monthly = plan_monthly
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
     def _buckets(self, workspace: str, user: str, now: datetime) -> tuple[tuple[Bucket, int], ...]:
-        """The user's day, the workspace's month, and the user's month (for the admins'
-        view; it can never bind before the workspace's month does)."""
-        return (
+        """The user's day, the workspace's month, the user's month (for the admins'
+        view; it can never bind before the workspace's month does), and the plan's month
+        across all workspaces when PARTBOT_PLAN_MONTHLY_PARTS is set."""
+        buckets = (
             (Bucket(workspace, _day(now), user), self.user_daily),
             (Bucket(workspace, _month(now), TEAM_MEMBER), self.team_monthly),
             (Bucket(workspace, _month(now), user), self.team_monthly),
         )
+        if self.plan_monthly is None:
+            return buckets
+        return (*buckets, (PLAN._replace(period=_month(now)), self.plan_monthly))
 
     def reserve(self, workspace: str, user: str, amount: int) -> Reservation | Refusal:
         now = self._now()
@@ -71,6 +88,9 @@ class QuotaLedger:
         view = self.view(workspace, user)
         if failed == 0:
             return Refusal("user", amount, view.user_left, next_day(now))
+        if failed == 3:
+            plan_bucket, limit = buckets[3]
+            return Refusal("plan", amount, max(limit - self.store.spent(plan_bucket), 0), next_month(now))
         return Refusal("team", amount, view.team_left, next_month(now))
 
     def settle(self, reservation: Reservation, actual: int) -> None:
@@ -81,7 +101,7 @@ class QuotaLedger:
 
     def view(self, workspace: str, user: str) -> QuotaView:
         now = self._now()
-        (user_bucket, _), (team_bucket, _), _ = self._buckets(workspace, user, now)
+        (user_bucket, _), (team_bucket, _), *_ = self._buckets(workspace, user, now)
         return QuotaView(
             user_spent=self.store.spent(user_bucket),
             user_limit=self.user_daily,

@@ -2,7 +2,9 @@
 
 Version 1 is the layout of the first releases (no version set; one `quota` table keyed by
 "team:period" scopes, `recent` keyed by "team:user"). Version 2 files every per-workspace
-row under its workspace key; the answer cache and the leases stay shared.
+row under its workspace key; the answer cache and the leases stay shared. Version 3 adds
+`installations` (each workspace's OAuth installation, for many workspaces): a new table,
+so nothing moves.
 
 A migration runs in one `BEGIN IMMEDIATE` transaction: several processes starting at once
 queue on SQLite's write lock, and each re-reads the version once it holds it, so exactly
@@ -19,7 +21,7 @@ from bot.domain.recent import RECENT_MAX_AGE, RecentLookup
 from bot.domain.workspace import Workspace
 from bot.ports import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LEGACY = ""
 """The workspace of event claims and stashed answers written before version 2 (their
 workspace was not recorded); they expire within a day."""
@@ -37,6 +39,8 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS stashed (workspace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
     " expires_at REAL NOT NULL, PRIMARY KEY (workspace, key))",
     "CREATE TABLE IF NOT EXISTS leases (key TEXT PRIMARY KEY, token TEXT NOT NULL, expires_at REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS installations (workspace TEXT NOT NULL, user TEXT NOT NULL, record TEXT NOT NULL,"
+    " PRIMARY KEY (workspace, user))",
 )
 
 
