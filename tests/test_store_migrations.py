@@ -19,8 +19,8 @@ import pytest
 import redis
 
 from bot.adapters.stores.redis import RedisStore
-from bot.adapters.stores.sqlite import SQLiteStore
 from bot.adapters.stores.redis_schema import SCHEMA_VERSION as REDIS_SCHEMA_VERSION
+from bot.adapters.stores.sqlite import SQLiteStore
 from bot.adapters.stores.sqlite_schema import SCHEMA_VERSION
 from bot.domain.commands import Lookup
 from bot.domain.models import LineItem, LookupKey, Options

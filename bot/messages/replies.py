@@ -19,8 +19,8 @@ from bot.messages.blocks import (
 )
 
 SENT_TO_NEXAR = (
-    "Only part numbers, quantities and BOM lines are sent to Nexar (Octopart); never your name, "
-    "your messages or anything else from Slack."
+    "Only part numbers (typed, or read from a BOM's lines), with a manufacturer, currency and country "
+    "when given, are sent to Nexar (Octopart); never your name, your messages or anything else from Slack."
 )
 
 
