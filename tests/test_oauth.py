@@ -18,10 +18,11 @@ import pytest
 import redis
 
 from bot.domain.workspace import Workspace
-from tests.conftest import BotServer, bot_env, mention
+from tests.conftest import SIGNING_SECRET, BotServer, bot_env, mention
 from tests.fakes.nexar import FakeNexar
-from tests.fakes.signing import event_body
+from tests.fakes.signing import event_body, signed_headers
 from tests.fakes.slack import FakeSlack
+from tests.serve import ServeProcess
 
 CLIENT_ID = "1234.5678"
 CLIENT_SECRET = "test-oauth-client-secret-3b9f"
@@ -56,10 +57,18 @@ def start(tmp_path: Path, fake_nexar: FakeNexar, fake_slack: FakeSlack) -> Itera
         server.close()
 
 
-def install(bot: BotServer, slack: FakeSlack, team: str | None, enterprise: str | None = None, *, org_wide: bool = False) -> str:
+Target = BotServer | httpx.Client
+"""The bot in this process (BotServer), or a served one (an httpx client on its URL)."""
+
+
+def _http(target: Target) -> httpx.Client:
+    return target.http if isinstance(target, BotServer) else target
+
+
+def install(bot: Target, slack: FakeSlack, team: str | None, enterprise: str | None = None, *, org_wide: bool = False) -> str:
     """Click "Add to Slack" on /slack/install, approve on Slack, follow the redirect back: the
     success page. Returns the bot token Slack issued."""
-    page = bot.http.get("/slack/install")
+    page = _http(bot).get("/slack/install")
     assert page.status_code == 200 and "Add to Slack" in page.text
     authorize_url = re.search(r'href="(https://slack.com/oauth/v2/authorize[^"]+)"', page.text)
     assert authorize_url is not None
@@ -74,16 +83,14 @@ def install(bot: BotServer, slack: FakeSlack, team: str | None, enterprise: str 
     return slack.tokens_of(team, enterprise)[-1]
 
 
-def redirect(bot: BotServer, page: httpx.Response, code: str, state: str) -> httpx.Response:
+def redirect(bot: Target, page: httpx.Response, code: str, state: str) -> httpx.Response:
     """Slack's redirect back, from the browser that began the install: with the state cookie
     /slack/install set (a Secure cookie, which a browser sends over https; the test server is http)."""
     cookie = page.headers["Set-Cookie"].split(";", 1)[0]
-    return bot.http.get("/slack/oauth_redirect", params={"code": code, "state": state}, headers={"Cookie": cookie})
+    return _http(bot).get("/slack/oauth_redirect", params={"code": code, "state": state}, headers={"Cookie": cookie})
 
 
-def event(
-    bot: BotServer, body: dict[str, Any], team: str | None, enterprise: str | None = None, *, org_wide: bool = False
-) -> None:
+def event(bot: Target, body: dict[str, Any], team: str | None, enterprise: str | None = None, *, org_wide: bool = False) -> None:
     """A signed event from `team` (of `enterprise`; `org_wide`: for an org-wide install)."""
     if team and body["type"] not in ("app_uninstalled", "tokens_revoked"):
         body = body | {"team": team}
@@ -93,7 +100,10 @@ def event(
     envelope["is_enterprise_install"] = org_wide
     envelope["authorizations"][0] |= {"team_id": None if org_wide else team, "enterprise_id": enterprise}
     envelope["authorizations"][0]["is_enterprise_install"] = org_wide
-    resp = bot._post(json.dumps(envelope).encode(), "application/json")
+    raw = json.dumps(envelope).encode()
+    resp = _http(bot).post(
+        "/slack/events", content=raw, headers=signed_headers(SIGNING_SECRET, raw, content_type="application/json")
+    )
     assert resp.status_code == 200, resp.text
 
 
@@ -319,3 +329,23 @@ def test_a_store_without_the_key_does_not_hand_out_encrypted_tokens(
     from bot.app import installation_store
 
     assert installation_store(keyless.settings, keyless.core.store).find_bot(enterprise_id=None, team_id="T1") is None
+
+
+def test_the_served_app_installs_and_its_worker_process_answers_with_the_workspaces_token(
+    tmp_path: Path, fake_nexar: FakeNexar, fake_slack: FakeSlack
+) -> None:
+    """`python -m bot serve` (gunicorn, jobs in a worker process beside each web worker):
+    the worker finds the workspace's token in the shared store by itself."""
+    fake_slack.enable_oauth(CLIENT_ID, CLIENT_SECRET)
+    env = oauth_env(tmp_path, fake_nexar, fake_slack, PARTBOT_TOKEN_KEY=TOKEN_KEY, WEB_CONCURRENCY="1")
+    server = ServeProcess(env, tmp_path)
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            t1, t2 = install(http, fake_slack, "T1"), install(http, fake_slack, "T2")
+            event(http, mention("AD7685ARM x10", ts="1700000001.000100"), "T2")
+            event(http, mention("NE555DR x10", ts="1700000002.000100"), "T1")
+            posts = fake_slack.wait_for("chat.postMessage", 2, timeout=30)
+        assert sorted(c.token for c in posts) == sorted([t1, t2])
+        assert {c.token: c.args["thread_ts"] for c in posts} == {t2: "1700000001.000100", t1: "1700000002.000100"}
+    finally:
+        server.stop()
