@@ -206,6 +206,6 @@ def test_help_and_home_say_what_leaves_slack_and_link_support() -> None:
     help_text = json.dumps(render_help(support_url="https://help.example.com/partbot").to_dict())
     assert "never your name, your messages" in help_text and "https://help.example.com/partbot" in help_text
     assert "help.example.com" not in json.dumps(render_help().to_dict())
-    home = json.dumps(render_home([], None, sample=False))
-    assert "90 days" in home and "bot token" in home and "uninstalled" in home
+    home = json.dumps(render_home([], None, sample=False, cache_ttl=7200))
+    assert "90 days" in home and "bot token" in home and "uninstalled" in home and "for 2 hours" in home
     assert "support" not in home

@@ -17,6 +17,7 @@ def publish_home(deps: Deps, team: str, user: str) -> None:
         deps.service.quota(team, user),
         sample=deps.service.source.is_sample,
         support_url=deps.settings.support_url,
+        cache_ttl=deps.settings.cache_ttl,
     )
     deps.client_for(team).views_publish(user_id=user, view=view)
 
