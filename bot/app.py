@@ -11,7 +11,6 @@ from urllib.error import URLError
 
 import httpx
 from slack_bolt import App, BoltResponse
-from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.error import BoltError
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
@@ -27,11 +26,11 @@ from bot.adapters.batching import BatchingSource
 from bot.adapters.catalog import SampleCatalog
 from bot.adapters.installations import Sealer, StoreInstallationStore, StoreStateStore
 from bot.adapters.nexar import NexarClient
-from bot.adapters.slack_clients import ROTATE_MINUTES, InstalledTokens
+from bot.adapters.slack_clients import ROTATE_MINUTES, InstalledTokens, WorkspaceAuthorize
 from bot.adapters.stores import open_store
 from bot.domain.workspace import Workspace
 from bot.listeners import register_listeners
-from bot.listeners.common import Deps, WorkspaceClients
+from bot.listeners.common import Deps
 from bot.logs import setup_logging
 from bot.ports import PartSource, Store
 from bot.service.lookup import LookupService
@@ -130,7 +129,7 @@ def installation_store(settings: Settings, store: Store) -> StoreInstallationSto
     return StoreInstallationStore(store, Sealer(settings.token_key))
 
 
-def workspace_clients(settings: Settings, store: Store) -> WorkspaceClients | None:
+def installed_tokens(settings: Settings, store: Store) -> InstalledTokens | None:
     """Each workspace's own token when installed through OAuth; None for one SLACK_BOT_TOKEN."""
     if not settings.oauth:
         return None
@@ -141,30 +140,20 @@ def workspace_clients(settings: Settings, store: Store) -> WorkspaceClients | No
     return InstalledTokens(installation_store(settings, store), lambda token: web_client(settings, token), rotator, store)
 
 
-def oauth_options(settings: Settings, store: Store) -> dict[str, Any]:
-    """Bolt's OAuth flow (`/slack/install`, `/slack/oauth_redirect`) and its authorize, on
+def oauth_options(settings: Settings, store: Store, tokens: InstalledTokens) -> dict[str, Any]:
+    """Bolt's OAuth flow (`/slack/install`, `/slack/oauth_redirect`) and an authorize, on
     partbot's store: any process can finish an install another began, and answer any workspace."""
     assert settings.slack_client_id and settings.slack_client_secret
-    installs = installation_store(settings, store)
-    authorize = InstallationStoreAuthorize(
-        logger=logging.getLogger("bot.oauth"),
-        installation_store=installs,
-        client_id=settings.slack_client_id,
-        client_secret=settings.slack_client_secret,
-        token_rotation_expiration_minutes=ROTATE_MINUTES,
-        cache_enabled=True,
-        client=web_client(settings),
-    )
     oauth = OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
         scopes=list(BOT_SCOPES),
-        installation_store=installs,
+        installation_store=tokens.installations,
         state_store=StoreStateStore(store, settings.slack_state_secret),
         token_rotation_expiration_minutes=ROTATE_MINUTES,
         logger=logging.getLogger("bot.oauth"),
     )
-    return {"installation_store": installs, "authorize": authorize, "oauth_settings": oauth}
+    return {"installation_store": tokens.installations, "authorize": WorkspaceAuthorize(tokens), "oauth_settings": oauth}
 
 
 def check_slack(settings: Settings) -> None:
@@ -202,7 +191,7 @@ def worker_context(config: tuple[Settings, int]) -> tuple[Deps, Callable[[], Non
         client=web_client(settings),
         work=work,
         http=reply_http(),
-        clients=workspace_clients(settings, core.store),
+        clients=installed_tokens(settings, core.store),
     )
     work.start(deps)
 
@@ -221,10 +210,11 @@ def build_app(core: Core, mode: str = "http", *, work: Runner | None = None) -> 
     problems = settings.slack_problems(mode)
     if problems:
         raise ConfigError(problems)
+    tokens = installed_tokens(settings, core.store)
     try:
         app = App(
             client=web_client(settings),
-            **(oauth_options(settings, core.store) if settings.oauth and mode == "http" else {}),
+            **(oauth_options(settings, core.store, tokens) if tokens is not None else {}),
             signing_secret=settings.slack_signing_secret if mode == "http" else None,
             request_verification_enabled=mode == "http",
             # Listeners only ack and hand work to the work pool, so run them in the request
@@ -242,7 +232,7 @@ def build_app(core: Core, mode: str = "http", *, work: Runner | None = None) -> 
         client=app.client,
         work=work or ThreadRunner(WORK_THREADS),
         http=reply_http(),
-        clients=workspace_clients(settings, core.store),
+        clients=tokens,
     )
     deps.work.start(deps)
     core.closers += [deps.work.close, deps.http.close]

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import redis
 from cryptography.fernet import Fernet
+from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Bot, Installation
+from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.adapters.installations import Sealer, StoreInstallationStore, StoreStateStore
+from bot.adapters.slack_clients import InstalledTokens
 from bot.adapters.stores.redis import RedisStore
 from bot.adapters.stores.sqlite import SQLiteStore
 from bot.domain.outcomes import Refusal
@@ -23,6 +28,7 @@ from bot.messages.replies import render_help, render_over_quota
 from bot.ports import Bucket, Store
 from bot.service.quota import QuotaLedger, Reservation
 from bot.settings import ConfigError, Settings
+from tests.fakes.slack import FakeSlack
 
 
 def installation(team: str | None, enterprise: str | None = None, *, token: str = "xoxb-1", user: str = "U1") -> Installation:
@@ -209,3 +215,39 @@ def test_help_and_home_say_what_leaves_slack_and_link_support() -> None:
     home = json.dumps(render_home([], None, sample=False, cache_ttl=7200))
     assert "90 days" in home and "bot token" in home and "uninstalled" in home and "for 2 hours" in home
     assert "support" not in home
+
+
+def test_processes_sharing_a_store_rotate_a_token_once(store: Store, fake_slack: FakeSlack) -> None:
+    """Slack revokes a refresh token once used: of several processes finding the token about
+    to expire, one refreshes it (under the store's lease) and the others use what it saved."""
+    fake_slack.enable_oauth("cid", "csecret", rotation=True, expires_in=43200)
+    fake_slack.grant("code", "T1")
+    granted = WebClient(base_url=fake_slack.api_url).oauth_v2_access(client_id="cid", client_secret="csecret", code="code")
+    installs = StoreInstallationStore(store, Sealer(None))
+    installs.save(
+        Installation(
+            team_id="T1",
+            bot_token=granted["access_token"],
+            bot_refresh_token=granted["refresh_token"],
+            bot_token_expires_at=int(time.time()) + 60,
+            bot_id="B1",
+            bot_user_id="UBOT",
+            user_id="U1",
+        )
+    )
+
+    def process() -> InstalledTokens:
+        client = WebClient(base_url=fake_slack.api_url)
+        rotator = TokenRotator(client_id="cid", client_secret="csecret", client=client)
+        return InstalledTokens(installs, lambda t: WebClient(token=t, base_url=fake_slack.api_url), rotator, store)
+
+    processes = [process() for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        tokens = list(pool.map(lambda p: p.token_for("T1"), processes))
+    refreshes = [c for c in fake_slack.calls_to("oauth.v2.access") if c.args.get("grant_type") == "refresh_token"]
+    assert len(refreshes) == 1 and all(c.status == 200 for c in refreshes)
+    newest = fake_slack.tokens_of("T1")[-1]
+    assert set(tokens) <= {granted["access_token"], newest}, "the old token while it lasts, or the new one"
+    assert processes[0].token_for("T1") == newest and installs.find_bot(enterprise_id=None, team_id="T1").bot_token == newest  # type: ignore[union-attr]
+    for client in (processes[0].client_for("T1"),):
+        assert client.auth_test()["team_id"] == "T1"

@@ -585,7 +585,7 @@ class FakeSlack:
             if self._oauth is None or client != self._oauth:
                 return {"ok": False, "error": "invalid_client_id" if self._oauth is None else "bad_client_secret"}
             if args.get("grant_type") == "refresh_token":
-                grant = self._refresh.get(str(args.get("refresh_token", "")))
+                grant = self._refresh.pop(str(args.get("refresh_token", "")), None)  # used once, as on Slack
                 if grant is None:
                     return {"ok": False, "error": "invalid_refresh_token"}
             else:
