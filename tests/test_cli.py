@@ -194,3 +194,17 @@ def test_with_the_worker_process_off_lookups_run_in_the_web_process(
     fake_slack.wait_for("response_url", 1)
     assert "NE555DR" in json.dumps(responses(fake_slack, "here"))
     assert "started worker process" not in server.output()
+
+
+def test_serve_with_a_malformed_token_key_stops_with_a_clear_error(tmp_path: Path) -> None:
+    env = {
+        "SLACK_CLIENT_ID": "1.2",
+        "SLACK_CLIENT_SECRET": "oauth-secret-XYZ987",
+        "SLACK_SIGNING_SECRET": "s",
+        "PARTBOT_TOKEN_KEY": "not-a-fernet-key-KEY456",
+    }
+    out = run_bot(["serve"], env, tmp_path)
+    assert out.returncode == 2 and "PARTBOT_TOKEN_KEY must be Fernet keys" in out.stderr
+    assert "SLACK_BOT_TOKEN" not in out.stderr, "OAuth credentials stand in for a bot token"
+    assert "KEY456" not in out.stderr + out.stdout and "XYZ987" not in out.stderr + out.stdout
+    assert "Traceback" not in out.stderr
