@@ -27,10 +27,10 @@ def quick_reply(
         return render_help(name, support_url=support_url)
     if isinstance(command, Invalid):
         return render_invalid(command)
-    top = None
+    top = plan = None
     if user in admins:
         try:
-            top = service.top_spenders(team)
+            top, plan = service.top_spenders(team), service.plan_use()
         except Exception:
             log.exception("could not read the top spenders")
-    return render_usage(service.quota(team, user), sample=service.source.is_sample, top=top)
+    return render_usage(service.quota(team, user), sample=service.source.is_sample, top=top, plan=plan)

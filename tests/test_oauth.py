@@ -282,7 +282,7 @@ def test_an_org_uninstall_forgets_every_workspace_of_the_org(start: Callable[...
 def test_the_plan_cap_holds_across_workspaces(
     tmp_path: Path, fake_nexar: FakeNexar, fake_slack: FakeSlack, backend: dict[str, str]
 ) -> None:
-    env = bot_env(tmp_path, fake_nexar, fake_slack, PARTBOT_PLAN_MONTHLY_PARTS="1", **backend)
+    env = bot_env(tmp_path, fake_nexar, fake_slack, PARTBOT_PLAN_MONTHLY_PARTS="1", PARTBOT_ADMINS="U123", **backend)
     bot = BotServer(env, fake_slack)
     try:
         command(bot, fake_slack, "AD7685ARM x10", "T1")
@@ -292,7 +292,9 @@ def test_the_plan_cap_holds_across_workspaces(
         refused = fake_slack.wait_for("response_url", 2)[1]
         assert "shared by every workspace" in refused.args["text"] or "shared by every workspace" in json.dumps(refused.args)
         assert fake_nexar.matched_parts_billed == 1, "the second workspace's part was not bought"
-        assert "0/25 matched parts today" in command(bot, fake_slack, "usage", "T2"), "nothing was charged to it"
+        usage = command(bot, fake_slack, "usage", "T2")
+        assert "0/25 matched parts today" in usage, "nothing was charged to it"
+        assert "Nexar plan this month, all workspaces:* 1 of 1 used" in usage, "an admin sees the plan"
         command(bot, fake_slack, "AD7685ARM x99", "T2")
         cached = fake_slack.wait_for("response_url", 3)[2]
         assert "AD7685ARM" in json.dumps(cached.args) and fake_nexar.matched_parts_billed == 1, "the shared cache is free"

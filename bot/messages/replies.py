@@ -100,14 +100,22 @@ def render_error() -> Message:
 
 
 def render_usage(
-    quota: QuotaView | None, *, sample: bool, top: tuple[list[tuple[str, int]], list[tuple[str, int]]] | None = None
+    quota: QuotaView | None,
+    *,
+    sample: bool,
+    top: tuple[list[tuple[str, int]], list[tuple[str, int]]] | None = None,
+    plan: tuple[int, int] | None = None,
 ) -> Message:
+    """`top` and `plan` (the Nexar plan's month across all workspaces: spent, cap) for admins."""
     if quota is None:
         return render_failed(Failed("partbot cannot read its quota ledger right now."))
     lines = [
         f"*You today:* {quota.user_spent:,} of {quota.user_limit:,} matched parts used · {quota.user_left:,} left · resets {slack_date(quota.user_resets)}",
         f"*Team this month:* {quota.team_spent:,} of {quota.team_limit:,} used · {quota.team_left:,} left · resets {slack_date(quota.team_resets)}",
     ]
+    if plan is not None:
+        spent, cap = plan
+        lines.append(f"*Nexar plan this month, all workspaces:* {spent:,} of {cap:,} used · {max(cap - spent, 0):,} left")
     blocks = [header("partbot usage"), section("\n".join(lines))]
     if top is not None:
         today, month = top

@@ -152,6 +152,9 @@ class LookupService:
     def top_spenders(self, workspace: str) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
         return self.ledger.top_spenders(workspace)
 
+    def plan_use(self) -> tuple[int, int] | None:
+        return self.ledger.plan_use()
+
     def remember(self, workspace: str, user: str, entry: RecentLookup) -> None:
         """Add `entry` to the user's recent lookups (a BOM is one entry, not one per line)."""
         try:

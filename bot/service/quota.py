@@ -111,6 +111,12 @@ class QuotaLedger:
             team_resets=next_month(now),
         )
 
+    def plan_use(self) -> tuple[int, int] | None:
+        """(matched parts spent this month across all workspaces, the plan's cap), or None without a cap."""
+        if self.plan_monthly is None:
+            return None
+        return self.store.spent(PLAN._replace(period=_month(self._now()))), self.plan_monthly
+
     def top_spenders(self, workspace: str, n: int = 10) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
         """(today's top spenders, this month's), each as (user, matched parts)."""
         now = self._now()
