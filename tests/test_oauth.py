@@ -200,6 +200,17 @@ def test_an_org_wide_install_answers_each_workspace_of_the_org(start: Callable[.
     fake_slack.wait_for("chat.postMessage")
     assert posts_with(fake_slack, token)
     assert "1/25 matched parts today" in command(bot, fake_slack, "usage", "T5", "E1"), "quotas stay per workspace"
+    event(
+        bot,
+        {"type": "app_home_opened", "user": "U123", "channel": "D1", "tab": "home", "event_ts": "1.2"},
+        "T5",
+        "E1",
+        org_wide=True,
+    )
+    published = fake_slack.wait_for("views.publish")[0]
+    assert published.token == token and "*AD7685ARM* × 10" in json.dumps(published.args["view"], ensure_ascii=False), (
+        "T5's lookups"
+    )
 
 
 def command(bot: BotServer, slack: FakeSlack, text: str, team: str, enterprise: str | None = None) -> str:

@@ -24,7 +24,9 @@ def publish_home(deps: Deps, team: str, user: str) -> None:
 
 def register(app: App, deps: Deps) -> None:
     @app.event("app_home_opened")
-    def on_home(event: dict[str, Any], context: BoltContext) -> None:
+    def on_home(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
         if event.get("tab", "home") != "home":
             return
-        deps.submit(publish_home, Workspace(context.team_id, context.enterprise_id).key, event.get("user") or "")
+        # An org-wide install's authorization names no team: the envelope's team_id is the workspace.
+        team = context.team_id or body.get("team_id")
+        deps.submit(publish_home, Workspace(team, context.enterprise_id).key, event.get("user") or "")
