@@ -158,10 +158,10 @@ class Settings:
         token_key = text("PARTBOT_TOKEN_KEY")
         if token_key is not None and not _is_fernet_key(token_key):
             problems.append(
-                "PARTBOT_TOKEN_KEY must be Fernet keys (comma-separated to rotate): each 32 random bytes in URL-safe base64 (value not shown); make one with "
-                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+                "PARTBOT_TOKEN_KEY must be Fernet keys (comma-separated to rotate): each 32 random bytes in "
+                "URL-safe base64 (value not shown); make one with python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
             )
-        plan = integer("PARTBOT_PLAN_MONTHLY_PARTS", -1, 0, 1_000_000_000) if text("PARTBOT_PLAN_MONTHLY_PARTS") else None
+        plan = None if text("PARTBOT_PLAN_MONTHLY_PARTS") is None else integer("PARTBOT_PLAN_MONTHLY_PARTS", 0, 0, 10**9)
         support = text("PARTBOT_SUPPORT_URL")
         if support is not None:
             support = url("PARTBOT_SUPPORT_URL", support)
@@ -192,7 +192,7 @@ class Settings:
             slack_client_secret=slack_secret,
             slack_state_secret=text("SLACK_STATE_SECRET"),
             token_key=token_key,
-            plan_monthly_parts=plan if plan is None or plan >= 0 else None,
+            plan_monthly_parts=plan,
             support_url=support,
         )
         if mode:
