@@ -20,6 +20,8 @@ To connect Slack: create an app from manifest.yml (api.slack.com/apps → Create
 From an app manifest), install it, then put its credentials in .env (see .env.example):
   Socket Mode (no public URL): SLACK_BOT_TOKEN=xoxb-…  SLACK_APP_TOKEN=xapp-…
   HTTP mode:                   SLACK_BOT_TOKEN=xoxb-…  SLACK_SIGNING_SECRET=…
+  Many workspaces (HTTP):      SLACK_CLIENT_ID=…  SLACK_CLIENT_SECRET=…  SLACK_SIGNING_SECRET=…
+                               (each installs from https://YOUR-HOST/slack/install)
 and run `make run` again (or `python -m bot socket` / `python -m bot serve`).
 To answer from live Octopart data: set NEXAR_CLIENT_ID and NEXAR_CLIENT_SECRET
 (a Nexar app with the Supply scope, nexar.com).
@@ -48,7 +50,7 @@ def _ask(settings: Settings, text: str, user: str, team: str, as_json: bool) -> 
         elif not isinstance(command, Invalid | Help | Usage):
             message = quick_reply(core.service, (), Invalid("watches alert in Slack, not in a terminal", WATCH_HINT), team, user)
         else:
-            message = quick_reply(core.service, settings.admins, command, team, user)
+            message = quick_reply(core.service, settings.admins, command, team, user, support_url=settings.support_url)
     finally:
         core.close()
     if as_json:
@@ -97,7 +99,7 @@ def _run(settings: Settings) -> int:
     """With Slack credentials: Socket Mode if an app token is set, else HTTP. Without: a demo."""
     if settings.slack_bot_token and settings.slack_app_token:
         return _socket(settings)
-    if settings.slack_bot_token and settings.slack_signing_secret:
+    if (settings.slack_bot_token or settings.oauth) and settings.slack_signing_secret:
         return _serve(settings, None)
     print(f"$ /part {SAMPLE_QUESTION}\n")
     _ask(settings, SAMPLE_QUESTION, "U_LOCAL", "T_LOCAL", False)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.error import URLError
 
 import httpx
 from slack_bolt import App
 from slack_bolt.error import BoltError
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -17,10 +19,13 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.adapters.batching import BatchingSource
 from bot.adapters.catalog import SampleCatalog
+from bot.adapters.installations import Sealer, StoreInstallationStore, StoreStateStore
 from bot.adapters.nexar import NexarClient
+from bot.adapters.slack_clients import ROTATE_MINUTES, InstalledTokens, WorkspaceAuthorize
 from bot.adapters.stores import open_store
 from bot.jobs import Jobs
 from bot.listeners import register_listeners
@@ -93,14 +98,32 @@ def build_core(settings: Settings) -> Core:
         stale_max_age=settings.stale_max_age,
         concurrency=settings.nexar_concurrency,
         watch_monthly=settings.watch_monthly_parts,
+        plan_monthly=settings.plan_monthly_parts,
     )
     watches = WatchService(store, service, every=settings.watch_every, max_age=settings.cache_ttl)
     return Core(settings, store, source, service, watches=watches)
 
 
-def web_client(settings: Settings) -> WebClient:
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "app_mentions:read",
+    "files:read",
+    "files:write",
+    "links:read",
+    "links:write",
+    "im:history",
+    "im:write",
+    "channels:read",
+    "groups:read",
+)
+"""What an OAuth install asks for: manifest.yml's bot scopes (a test keeps them equal)."""
+
+
+def web_client(settings: Settings, token: str | None = None) -> WebClient:
+    """A client with `token`, else the single-workspace SLACK_BOT_TOKEN (None with OAuth)."""
     return WebClient(
-        token=settings.slack_bot_token,
+        token=token or settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=15,
         retry_handlers=[
@@ -121,8 +144,41 @@ def reply_http() -> httpx.Client:
     )
 
 
+def installation_store(settings: Settings, store: Store) -> StoreInstallationStore:
+    return StoreInstallationStore(store, Sealer(settings.token_key))
+
+
+def installed_tokens(settings: Settings, store: Store) -> InstalledTokens | None:
+    """Each workspace's own token when installed through OAuth; None for one SLACK_BOT_TOKEN."""
+    if not settings.oauth:
+        return None
+    assert settings.slack_client_id and settings.slack_client_secret
+    rotator = TokenRotator(
+        client_id=settings.slack_client_id, client_secret=settings.slack_client_secret, client=web_client(settings)
+    )
+    return InstalledTokens(installation_store(settings, store), lambda token: web_client(settings, token), rotator, store)
+
+
+def oauth_options(settings: Settings, store: Store, tokens: InstalledTokens) -> dict[str, Any]:
+    """Bolt's OAuth flow (`/slack/install`, `/slack/oauth_redirect`) and an authorize, on
+    partbot's store: any process can finish an install another began, and answer any workspace."""
+    assert settings.slack_client_id and settings.slack_client_secret
+    oauth = OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=list(BOT_SCOPES),
+        installation_store=tokens.installations,
+        state_store=StoreStateStore(store, settings.slack_state_secret),
+        token_rotation_expiration_minutes=ROTATE_MINUTES,
+        logger=logging.getLogger("bot.oauth"),
+    )
+    return {"installation_store": tokens.installations, "authorize": WorkspaceAuthorize(tokens), "oauth_settings": oauth}
+
+
 def check_slack(settings: Settings) -> None:
     """Ask Slack whether the bot token is good, before a server forks its workers."""
+    if settings.oauth:
+        return
     try:
         web_client(settings).auth_test()
     except SlackApiError as exc:
@@ -141,9 +197,11 @@ def build_app(core: Core, mode: str = "http", *, jobs: Jobs | None = None) -> Ap
     problems = settings.slack_problems(mode)
     if problems:
         raise ConfigError(problems)
+    tokens = installed_tokens(settings, core.store)
     try:
         app = App(
             client=web_client(settings),
+            **(oauth_options(settings, core.store, tokens) if tokens is not None else {}),
             signing_secret=settings.slack_signing_secret if mode == "http" else None,
             request_verification_enabled=mode == "http",
             # Listeners only ack and hand work to the job pool, so run them in the request
@@ -161,10 +219,11 @@ def build_app(core: Core, mode: str = "http", *, jobs: Jobs | None = None) -> Ap
         jobs=jobs or Jobs(JOB_THREADS),
         http=reply_http(),
         watches=core.watches,
+        clients=tokens,
     )
     core.closers += [deps.http.close, deps.jobs.close]  # closed last first: jobs finish, then their client
     if core.watches is not None:
-        core.scheduler = WatchScheduler(core.watches, core.store, alert_sender(app.client))
+        core.scheduler = WatchScheduler(core.watches, core.store, alert_sender(deps.client_for))
         core.scheduler.start()
         core.closers.append(core.scheduler.close)
 

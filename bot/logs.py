@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
+
+SLACK_TOKEN = re.compile(r"\b(?:xox[a-z]|xapp)[.-][A-Za-z0-9.-]{6,}")
+"""Any Slack token (bot, user, app-level, rotating `xoxe.xoxb-…`, refresh `xoxe-…`): with
+many workspaces the tokens are not settings, so they are recognised by their shape."""
 
 
 class RedactSecrets(logging.Filter):
@@ -11,20 +16,20 @@ class RedactSecrets(logging.Filter):
         super().__init__()
         self.secrets = tuple(s for s in secrets if s and len(s) >= 6)
 
+    def _clean(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "[redacted]")
+        return SLACK_TOKEN.sub("[redacted]", text)
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        clean = message
-        for secret in self.secrets:
-            clean = clean.replace(secret, "[redacted]")
+        clean = self._clean(message)
         if clean != message:
             record.msg, record.args = clean, None
         if record.exc_text:
-            for secret in self.secrets:
-                record.exc_text = record.exc_text.replace(secret, "[redacted]")
+            record.exc_text = self._clean(record.exc_text)
         return True
 
 

@@ -151,10 +151,29 @@ class Stash(Protocol):
         ...
 
 
+class NotInstalled(Exception):
+    """No bot token for a workspace."""
+
+
+class Installations(Protocol):
+    """Each workspace's installation records (text: JSON, or encrypted), one per installer
+    plus the latest under `user` "" (what the workspace's bot token is read from)."""
+
+    def put_installation(self, workspace: str, user: str, record: str) -> None: ...
+
+    def installation(self, workspace: str, user: str) -> str | None: ...
+
+    def delete_installation(self, workspace: str, user: str | None) -> None:
+        """Delete `user`'s record, or (None) every record of `workspace`."""
+        ...
+
+
 class WorkspaceData(Protocol):
     def forget_workspace(self, workspace: str) -> None:
-        """Delete everything kept for `workspace` (quotas, recent lookups, stashed answers,
-        event claims), as when it uninstalls partbot. The shared answer cache stays."""
+        """Delete everything kept for `workspace` (installation and tokens, quotas, recent
+        lookups, stashed answers, event claims, and any other per-workspace record), as
+        when it uninstalls partbot. Forgetting an org (`E1/-`, an org-wide install) forgets
+        each of its workspaces too. The shared answer cache stays."""
         ...
 
 
@@ -195,5 +214,11 @@ class WatchStore(Protocol):
     def remove_watch(self, workspace: str, watch_id: str) -> bool: ...
 
 
-class Store(AnswerStore, Ledger, RecentLookups, EventClaims, Leases, Stash, WorkspaceData, WatchStore, Health, Protocol):
+class ListenerStore(Stash, EventClaims, Installations, WorkspaceData, Protocol):
+    """What the Slack listeners and their jobs use."""
+
+
+class Store(
+    AnswerStore, Ledger, RecentLookups, EventClaims, Leases, Stash, Installations, WorkspaceData, WatchStore, Health, Protocol
+):
     """Every role: what `open_store` returns and the app wires to the parts that need each."""

@@ -14,16 +14,23 @@ log = logging.getLogger(__name__)
 
 
 def quick_reply(
-    service: LookupService, admins: Collection[str], command: Help | Usage | Invalid, team: str, user: str, name: str = "/part"
+    service: LookupService,
+    admins: Collection[str],
+    command: Help | Usage | Invalid,
+    team: str,
+    user: str,
+    name: str = "/part",
+    *,
+    support_url: str | None = None,
 ) -> Message:
     if isinstance(command, Help):
-        return render_help(name)
+        return render_help(name, support_url=support_url)
     if isinstance(command, Invalid):
         return render_invalid(command)
-    top = None
+    top = plan = None
     if user in admins:
         try:
-            top = service.top_spenders(team)
+            top, plan = service.top_spenders(team), service.plan_use()
         except Exception:
             log.exception("could not read the top spenders")
-    return render_usage(service.quota(team, user), sample=service.source.is_sample, top=top)
+    return render_usage(service.quota(team, user), sample=service.source.is_sample, top=top, plan=plan)

@@ -55,10 +55,23 @@ class Settings:
     watch_every: int = 86400
     """Seconds between paid checks of a watched part nobody asked about (stretched to fit the budget)."""
     watch_monthly_parts: int = 300
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = field(default=None, repr=False)
+    slack_state_secret: str | None = field(default=None, repr=False)
+    token_key: str | None = field(default=None, repr=False)
+    """A Fernet key: installations (their tokens) are encrypted at rest with it."""
+    plan_monthly_parts: int | None = None
+    """The Nexar plan's matched parts per month, shared by every workspace (None: no cap)."""
+    support_url: str | None = None
 
     @property
     def uses_sample_catalog(self) -> bool:
         return self.offline or not (self.nexar_client_id and self.nexar_client_secret)
+
+    @property
+    def oauth(self) -> bool:
+        """Many workspaces: installed through Slack's OAuth flow, each with its own bot token."""
+        return bool(self.slack_client_id and self.slack_client_secret and not self.slack_bot_token)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -68,6 +81,9 @@ class Settings:
             self.slack_signing_secret,
             self.slack_app_token,
             self.nexar_client_secret,
+            self.slack_client_secret,
+            self.slack_state_secret,
+            self.token_key,
         )
         return tuple(v for v in values if v)
 
@@ -139,6 +155,22 @@ class Settings:
         redis_url = text("REDIS_URL")
         if redis_url and urlparse(redis_url).scheme not in ("redis", "rediss", "unix"):
             problems.append("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+        slack_id, slack_secret = text("SLACK_CLIENT_ID"), text("SLACK_CLIENT_SECRET")
+        if bool(slack_id) != bool(slack_secret):
+            missing = "SLACK_CLIENT_SECRET" if slack_id else "SLACK_CLIENT_ID"
+            problems.append(
+                f"{missing} is missing: set both Slack OAuth credentials (Basic Information → App Credentials), or neither"
+            )
+        token_key = text("PARTBOT_TOKEN_KEY")
+        if token_key is not None and not _is_fernet_key(token_key):
+            problems.append(
+                "PARTBOT_TOKEN_KEY must be Fernet keys (comma-separated to rotate): each 32 random bytes in "
+                "URL-safe base64 (value not shown); make one with python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            )
+        plan = None if text("PARTBOT_PLAN_MONTHLY_PARTS") is None else integer("PARTBOT_PLAN_MONTHLY_PARTS", 0, 0, 10**9)
+        support = text("PARTBOT_SUPPORT_URL")
+        if support is not None:
+            support = url("PARTBOT_SUPPORT_URL", support)
         hosts = tuple(h for h in re.split(r"[\s,]+", text("PARTBOT_SLACK_FILE_HOSTS") or "files.slack.com") if h)
         settings = cls(
             slack_bot_token=bot_token,
@@ -167,6 +199,12 @@ class Settings:
             alternates_reserve=integer("PARTBOT_ALTERNATES_RESERVE", 10, 0, 1_000_000),
             watch_every=integer("PARTBOT_WATCH_EVERY", 86400, 60, 90 * 86400),
             watch_monthly_parts=integer("PARTBOT_WATCH_MONTHLY_PARTS", 300, 0, 100_000_000),
+            slack_client_id=slack_id,
+            slack_client_secret=slack_secret,
+            slack_state_secret=text("SLACK_STATE_SECRET"),
+            token_key=token_key,
+            plan_monthly_parts=plan,
+            support_url=support,
         )
         if mode:
             problems.extend(settings.slack_problems(mode))
@@ -177,13 +215,31 @@ class Settings:
     def slack_problems(self, mode: str) -> list[str]:
         """What is missing to talk to Slack in `mode` ("http" or "socket")."""
         problems = []
-        if not self.slack_bot_token:
+        if mode == "socket" and not self.slack_bot_token:
             problems.append("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…, from OAuth & Permissions)")
+        if mode == "http" and not (self.slack_bot_token or self.oauth):
+            problems.append(
+                "SLACK_BOT_TOKEN is not set (the bot token, xoxb-…, from OAuth & Permissions; or, to install "
+                "partbot in many workspaces, SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead)"
+            )
         if mode == "http" and not self.slack_signing_secret:
             problems.append("SLACK_SIGNING_SECRET is not set (Basic Information → App Credentials)")
         if mode == "socket" and not self.slack_app_token:
             problems.append("SLACK_APP_TOKEN is not set (an app-level token, xapp-…, with connections:write)")
         return problems
+
+
+def _is_fernet_key(keys: str) -> bool:
+    """One Fernet key, or several comma-separated (the first encrypts; all decrypt)."""
+    from cryptography.fernet import Fernet
+
+    parts = [k.strip() for k in keys.split(",") if k.strip()]
+    try:
+        for key in parts:
+            Fernet(key.encode("ascii"))
+    except (ValueError, UnicodeError):
+        return False
+    return bool(parts)
 
 
 def load_settings(env_file: str | Path = ".env", *, mode: str | None = None) -> Settings:

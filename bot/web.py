@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.request.internals import parse_body
 
 from bot.ports import Store
@@ -42,6 +42,8 @@ in after this is not from Slack."""
 MAX_SKEW = 300
 """Slack's rule: a request signed more than 5 minutes ago is refused (no replays)."""
 HEALTH_DEADLINE = 1.0
+MAX_QUERY = 4096
+"""The OAuth redirect's query (a code and a state) is a few hundred bytes."""
 ACK_THREADS = 8
 
 
@@ -159,6 +161,10 @@ class Front:
             status, health = await self.healthz()
             await respond(send, status, health)
             return
+        flow = self.app.oauth_flow
+        if flow is not None and method == "GET" and path in (flow.install_path, flow.redirect_uri_path):
+            await self._oauth(scope, send, path == flow.install_path)
+            return
         if path != "/slack/events":
             await respond(send, 404, {"ok": False, "error": "not found"})
             return
@@ -181,13 +187,21 @@ class Front:
         text = check_payload(headers, body)
         request = BoltRequest(body=text, query=scope.get("query_string", b"").decode("latin-1"), headers=headers)
         response = await asyncio.get_running_loop().run_in_executor(self.acks, self.app.dispatch, request)
-        out = response.body.encode()
-        raw = [
-            (k.encode("latin-1"), v.encode("latin-1")) for k, vs in response.headers.items() for v in vs if k != "content-length"
-        ]
-        raw.append((b"content-length", str(len(out)).encode()))
-        await send({"type": "http.response.start", "status": response.status, "headers": raw})
-        await send({"type": "http.response.body", "body": out})
+        await send_bolt(send, response)
+
+    async def _oauth(self, scope: Scope, send: Send, install: bool) -> None:
+        """Bolt's OAuth flow (many workspaces): the "Add to Slack" page, and Slack's redirect
+        back with a code and a state, which Bolt checks before anything is stored."""
+        query = scope.get("query_string", b"")
+        if len(query) > MAX_QUERY:
+            raise Refused(414, f"query over {MAX_QUERY} bytes")
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        request = BoltRequest(body="", query=query.decode("latin-1"), headers=headers)
+        flow = self.app.oauth_flow
+        assert flow is not None
+        handle = flow.handle_installation if install else flow.handle_callback
+        response = await asyncio.get_running_loop().run_in_executor(self.acks, handle, request)
+        await send_bolt(send, response)
 
     async def healthz(self) -> tuple[int, dict[str, Any]]:
         """The store answers `ping()` within HEALTH_DEADLINE, or 503 saying what is wrong.
@@ -205,6 +219,14 @@ class Front:
             return 200, {"ok": True, "store": "ok"}
         log.warning("healthz: %s", problem)
         return 503, {"ok": False, "store": problem}
+
+
+async def send_bolt(send: Send, response: BoltResponse) -> None:
+    out = response.body.encode()
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, vs in response.headers.items() for v in vs if k != "content-length"]
+    raw.append((b"content-length", str(len(out)).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": raw})
+    await send({"type": "http.response.body", "body": out})
 
 
 async def respond(send: Send, status: int, body: dict[str, Any]) -> None:

@@ -171,3 +171,17 @@ def test_an_unreachable_redis_is_a_config_error(tmp_path: Path) -> None:
     out = run_bot(["ask", "NE555DR"], {"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}, tmp_path)
     assert out.returncode == 2
     assert "REDIS_URL" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_serve_with_a_malformed_token_key_stops_with_a_clear_error(tmp_path: Path) -> None:
+    env = {
+        "SLACK_CLIENT_ID": "1.2",
+        "SLACK_CLIENT_SECRET": "oauth-secret-XYZ987",
+        "SLACK_SIGNING_SECRET": "s",
+        "PARTBOT_TOKEN_KEY": "not-a-fernet-key-KEY456",
+    }
+    out = run_bot(["serve"], env, tmp_path)
+    assert out.returncode == 2 and "PARTBOT_TOKEN_KEY must be Fernet keys" in out.stderr
+    assert "SLACK_BOT_TOKEN" not in out.stderr, "OAuth credentials stand in for a bot token"
+    assert "KEY456" not in out.stderr + out.stdout and "XYZ987" not in out.stderr + out.stdout
+    assert "Traceback" not in out.stderr

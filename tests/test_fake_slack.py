@@ -421,3 +421,37 @@ def test_bolt_mention_say_posts_in_thread(fake: FakeSlack) -> None:
     (call,) = fake.wait_for("chat.postMessage")
     assert call.args["thread_ts"] == "1700000000.000100"
     assert call.args["channel"] == "C123"
+
+
+def test_oauth_exchanges_a_code_once_for_a_token_good_in_its_workspace_only(fake: FakeSlack) -> None:
+    fake.enable_oauth("cid", "csecret", rotation=True, expires_in=600)
+    fake.grant("code-1", "T2", enterprise_id="E1")
+    anon = WebClient(base_url=fake.api_url)
+    with pytest.raises(SlackApiError, match="bad_client_secret"):
+        anon.oauth_v2_access(client_id="cid", client_secret="wrong", code="code-1")
+    grant = anon.oauth_v2_access(client_id="cid", client_secret="csecret", code="code-1")
+    assert grant["team"]["id"] == "T2" and grant["enterprise"]["id"] == "E1" and grant["token_type"] == "bot"
+    assert grant["expires_in"] == 600 and grant["refresh_token"].startswith("xoxe-")
+    with pytest.raises(SlackApiError, match="invalid_code"):
+        anon.oauth_v2_access(client_id="cid", client_secret="csecret", code="code-1")
+    token = grant["access_token"]
+    client = WebClient(token=token, base_url=fake.api_url)
+    assert client.auth_test()["team_id"] == "T2" and client.auth_test()["enterprise_id"] == "E1"
+    assert fake.calls_to("auth.test")[-1].token == token
+
+    refreshed = anon.oauth_v2_access(
+        client_id="cid", client_secret="csecret", grant_type="refresh_token", refresh_token=grant["refresh_token"]
+    )
+    assert refreshed["access_token"] != token and fake.tokens_of("T2", "E1") == [token, refreshed["access_token"]]
+    with pytest.raises(SlackApiError, match="invalid_refresh_token"):
+        anon.oauth_v2_access(
+            client_id="cid", client_secret="csecret", grant_type="refresh_token", refresh_token=grant["refresh_token"]
+        )
+
+    mine = fake.add_file("F1", "bom.csv", b"MPN\nNE555\n", team_id="T2")
+    other = fake.add_file("F2", "bom.csv", b"MPN\nNE555\n")
+    assert httpx.get(mine["url_private_download"], headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert httpx.get(other["url_private_download"], headers={"Authorization": f"Bearer {token}"}).status_code == 302
+    fake.revoke("T2", "E1")
+    with pytest.raises(SlackApiError, match="invalid_auth"):
+        client.auth_test()

@@ -273,3 +273,10 @@ def test_the_manifest_is_the_one_the_readme_describes() -> None:
     urls = [c.get("url") for c in m["features"].get("slash_commands", [])]
     urls += [m["settings"]["event_subscriptions"].get("request_url"), m["settings"]["interactivity"].get("request_url")]
     assert all(u and u.endswith("/slack/events") for u in urls), "HTTP mode serves everything at /slack/events"
+
+
+def test_an_oauth_install_asks_for_the_manifests_scopes() -> None:
+    from bot.app import BOT_SCOPES
+
+    assert sorted(BOT_SCOPES) == sorted(manifest()["oauth_config"]["scopes"]["bot"])
+    assert all(u.endswith("/slack/oauth_redirect") for u in manifest()["oauth_config"]["redirect_urls"])

@@ -31,6 +31,17 @@ def test_redaction_filter_blanks_secrets_in_messages_and_tracebacks() -> None:
     assert record.exc_text is not None and NEXAR_SECRET not in record.exc_text
 
 
+def test_every_slack_token_is_blanked_by_its_shape() -> None:
+    """With many workspaces, tokens are not settings: each workspace's, rotated or not."""
+    tokens = ("xoxb-T1-1234567", "xoxe.xoxb-1-E1-T2-99", "xoxe-1-refresh-42", "xapp-1-A1-abcdef")
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "tokens %s", (" ".join(tokens),), None)
+    RedactSecrets(()).filter(record)
+    assert not any(t in record.getMessage() for t in tokens) and record.getMessage().count("[redacted]") == 4
+    kept = logging.LogRecord("x", logging.INFO, __file__, 1, "xoxo from the xoxb team", (), None)
+    RedactSecrets(()).filter(kept)
+    assert kept.getMessage() == "xoxo from the xoxb team"
+
+
 def test_secrets_never_reach_logs_or_slack(
     bot: BotServer, fake_nexar: FakeNexar, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -7,7 +7,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from bot.adapters.stores.redis import RedisStore
+from bot.adapters.stores.redis_schema import SCHEMA_VERSION as REDIS_SCHEMA
 from bot.adapters.stores.sqlite import SQLiteStore
+from bot.adapters.stores.sqlite_schema import SCHEMA_VERSION as SQLITE_SCHEMA
 from bot.domain.watches import Hit, Watch, advance
 from bot.ports import Store
 
@@ -91,16 +93,16 @@ def test_a_version_2_sqlite_file_gains_watches_and_keeps_its_data(tmp_path: Path
     saved(new, "T1", "A1")
     assert len(new.watches("T1")) == 1
     new.close()
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SQLITE_SCHEMA
 
 
-def test_version_2_redis_data_is_marked_version_3(redis_url: str) -> None:
+def test_version_2_redis_data_is_marked_the_current_version(redis_url: str) -> None:
     import redis
 
     r = redis.Redis.from_url(redis_url, decode_responses=True)
     r.set("partbot:schema", "2")
     r.set("partbot:cache:k", '{"value": {}, "stored_at": 1}')
     store = RedisStore(redis_url)
-    assert r.get("partbot:schema") == "3" and r.exists("partbot:cache:k")
+    assert r.get("partbot:schema") == str(REDIS_SCHEMA) and r.exists("partbot:cache:k")
     saved(store, "T1", "A1")
     store.close()

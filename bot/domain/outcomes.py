@@ -41,7 +41,8 @@ class QuotaView:
 
 @dataclass(frozen=True)
 class Refusal:
-    """Not enough quota: `scope` is "user" or "team"; `left` what that scope still has."""
+    """Not enough quota: `scope` is "user", "team" or "plan" (the Nexar plan, shared by
+    every workspace); `left` what that scope still has."""
 
     scope: str
     needed: int

@@ -24,6 +24,14 @@ class Workspace:
         return f"{self.enterprise}/{self.team or '-'}"
 
     @classmethod
+    def from_key(cls, key: str) -> Workspace:
+        """The workspace a `key` names (its inverse)."""
+        first, slash, second = key.partition("/")
+        if not slash:
+            return cls(first if first not in ("", "-") else None)
+        return cls(second if second != "-" else None, first or None)
+
+    @classmethod
     def of(cls, payload: Mapping[str, Any]) -> Workspace:
         """From a slash command (`team_id`, `enterprise_id`), an event envelope (the same)
         or an interaction (`team.id`, `enterprise.id` or `team.enterprise_id`; `user.team_id`

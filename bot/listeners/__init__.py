@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, alternates, bom_budget, commands, direct, home, mentions, shortcut, unfurls, watches
+from bot.listeners import actions, alternates, bom_budget, commands, direct, home, installs, mentions, shortcut, unfurls, watches
 from bot.listeners.common import Deps
 
 
@@ -19,3 +19,4 @@ def register_listeners(app: App, deps: Deps) -> None:
     direct.register(app, deps)
     shortcut.register(app, deps)
     watches.register(app, deps)
+    installs.register(app, deps)

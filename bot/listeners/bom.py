@@ -75,7 +75,7 @@ def _download(deps: Deps, client: WebClient, file: dict[str, Any]) -> bytes | Bo
         return BomError(
             f"that file is {int(file['size']) / 1_048_576:.1f} MB; partbot reads BOMs up to {MAX_BOM_BYTES // 1_048_576} MB"
         )
-    return _fetch(url, deps.settings.slack_bot_token or "", float(deps.settings.bom_download_seconds))
+    return _fetch(url, client.token or "", float(deps.settings.bom_download_seconds))
 
 
 def _fetch(url: str, token: str, deadline: float) -> bytes | BomError:
@@ -126,9 +126,11 @@ class Delivery:
     sharer's day may be offered a team-budget button there."""
 
 
-def in_thread(deps: Deps, channel: str, thread_ts: str, name: str, show: Callable[[Message], None]) -> Delivery:
+def in_thread(
+    deps: Deps, team: str, channel: str, thread_ts: str, name: str, show: Callable[[Message], None]
+) -> Delivery:
     """An answer that `show`s itself in a message of the thread and uploads the CSV there."""
-    client = deps.client
+    client = deps.client_for(team)
 
     def upload(content: bytes, filename: str, title: str) -> None:
         try:
@@ -153,7 +155,7 @@ def in_thread(deps: Deps, channel: str, thread_ts: str, name: str, show: Callabl
 
 def price_bom(deps: Deps, team: str, user: str, channel: str, thread_ts: str, file: dict[str, Any], text: str) -> None:
     """Answer in the thread: one message that shows progress and then the summary, plus the CSV."""
-    client = deps.client
+    client = deps.client_for(team)
     name = str(file.get("name") or "bom.csv")
     first = client.chat_postMessage(channel=channel, thread_ts=thread_ts or None, **render_bom_progress(name, 0, 0).to_dict())
     ts = first.get("ts") or ""
@@ -161,13 +163,13 @@ def price_bom(deps: Deps, team: str, user: str, channel: str, thread_ts: str, fi
     def show(message: Message) -> None:
         client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
 
-    _price_safely(deps, in_thread(deps, channel, thread_ts, name, show), team, user, file, text, name)
+    _price_safely(deps, in_thread(deps, team, channel, thread_ts, name, show), team, user, file, text, name)
 
 
 def price_bom_privately(deps: Deps, team: str, user: str, response_url: str, file: dict[str, Any], text: str) -> None:
     """Answer the user alone through `response_url` (a message shortcut); the priced CSV goes
     to the user's DM with partbot, as a response_url cannot carry a file."""
-    client = deps.client
+    client = deps.client_for(team)
     name = str(file.get("name") or "bom.csv")
 
     def show(message: Message) -> None:
@@ -189,7 +191,7 @@ def price_bom_privately(deps: Deps, team: str, user: str, response_url: str, fil
 
 def _price_safely(deps: Deps, to: Delivery, team: str, user: str, file: dict[str, Any], text: str, name: str) -> None:
     try:
-        _price(deps, deps.client, to, team, user, file, text, name)
+        _price(deps, deps.client_for(team), to, team, user, file, text, name)
     except Exception:
         log.exception("pricing the BOM %s failed", name)
         to.show(render_bom_error(name, "something went wrong on partbot's side; the admin can find the details in partbot's log"))

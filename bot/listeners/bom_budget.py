@@ -44,7 +44,7 @@ def price_from_team_budget(
 
     def show(message: Message) -> None:
         message = with_budget_note(message, presser, (lines_out, parts_out, priced))
-        deps.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+        deps.client_for(workspace).chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
 
     # The sharer is billed; an admin's BOM, or one an admin chose to price, is not held to the monthly allowance.
     budget = TeamBudget(capped=owner not in admins and presser not in admins)
@@ -52,7 +52,7 @@ def price_from_team_budget(
         bom, options = bom_from_json(kept["bom"]), options_from_json(kept["options"])
         parts = len({deps.service.key_of(line.item, options).cache_key() for line in bom.lines})
         show(render_bom_progress(name, 0, parts))
-        to = in_thread(deps, str(kept["channel"]), str(kept["thread_ts"]), name, show)
+        to = in_thread(deps, workspace, str(kept["channel"]), str(kept["thread_ts"]), name, show)
         price_and_deliver(deps, to, workspace, owner, bom, options, name, team_budget=budget)
     except Exception:
         log.exception("pricing the BOM %s from the team budget failed", name)

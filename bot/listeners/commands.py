@@ -32,10 +32,11 @@ def deliver(deps: Deps, command: dict[str, Any], message: Message, *, public: bo
     log.warning("response_url failed: HTTP %s (%s); posting through the Web API", status, body)
     channel, user = command.get("channel_id", ""), command.get("user_id", "")
     try:
+        client = deps.client_for(Workspace.of(command).key)
         if public:
-            deps.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+            client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
         else:
-            deps.client.chat_postEphemeral(channel=channel, user=user, text=message.text, blocks=message.blocks)
+            client.chat_postEphemeral(channel=channel, user=user, text=message.text, blocks=message.blocks)
     except SlackApiError as exc:
         log.error("could not deliver the answer to %s in %s: %s", user, channel, exc.response.get("error"))
     except Exception:

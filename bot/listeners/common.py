@@ -19,7 +19,7 @@ from bot.domain.outcomes import Answer, Outcome
 from bot.jobs import Jobs
 from bot.messages.answer import public_copy, render_answer, render_outcome
 from bot.messages.blocks import Message
-from bot.ports import EventClaims, Stash
+from bot.ports import ListenerStore
 from bot.service.alternates import AlternatesFinder
 from bot.service.lookup import LookupService
 from bot.service.watches import WatchService
@@ -36,8 +36,13 @@ DOOR_DEADLINE = 0.2
 """The longest an ack waits on the store; past it the answer follows at the response_url."""
 
 
-class DoorStore(Stash, EventClaims, Protocol):
-    """What the listeners keep: answers to share, and requests already handled."""
+class WorkspaceClients(Protocol):
+    """Slack Web API clients, each with the bot token of the workspace it serves."""
+
+    def client_for(self, workspace: str) -> WebClient:
+        """The client for `workspace` (a `Workspace.key`); raises `NotInstalled` when
+        partbot has no token for it (never installed, or uninstalled since)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -46,12 +51,19 @@ class Deps:
 
     settings: Settings
     service: LookupService
-    store: DoorStore
+    store: ListenerStore
     client: WebClient
+    """The app's client: the one bot token of a single-workspace setup, or no token (OAuth)."""
     jobs: Jobs
     http: httpx.Client
     """Keep-alive connections for response_url posts (slack_sdk opens a new one per post)."""
     watches: WatchService | None = None
+    clients: WorkspaceClients | None = None
+    """Each workspace's own token (many workspaces); None: `client` serves every request."""
+
+    def client_for(self, workspace: str) -> WebClient:
+        """The Web API client to answer `workspace` (a `Workspace.key`) with."""
+        return self.clients.client_for(workspace) if self.clients is not None else self.client
 
     def submit(self, task: Callable[[], None], *, once: tuple[str, str] | None = None) -> None:
         """Run `task()` off the request thread, so the ack goes out at once; a task tells the
@@ -122,7 +134,9 @@ def outcome_message(deps: Deps, outcome: Outcome, *, public: bool, workspace: st
 
 
 def quick_reply(deps: Deps, command: Help | Usage | Invalid, team: str, user: str, name: str) -> Message:
-    return replies.quick_reply(deps.service, deps.settings.admins, command, team, user, name)
+    return replies.quick_reply(
+        deps.service, deps.settings.admins, command, team, user, name, support_url=deps.settings.support_url
+    )
 
 
 def answer_lookup(deps: Deps, team: str, user: str, lookup: Lookup, *, public: bool) -> Message:

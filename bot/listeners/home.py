@@ -12,8 +12,14 @@ from bot.messages.home import render_home
 
 
 def publish_home(deps: Deps, team: str, user: str) -> None:
-    view = render_home(deps.service.recent(team, user), deps.service.quota(team, user), sample=deps.service.source.is_sample)
-    deps.client.views_publish(user_id=user, view=view)
+    view = render_home(
+        deps.service.recent(team, user),
+        deps.service.quota(team, user),
+        sample=deps.service.source.is_sample,
+        support_url=deps.settings.support_url,
+        cache_ttl=deps.settings.cache_ttl,
+    )
+    deps.client_for(team).views_publish(user_id=user, view=view)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -21,6 +27,7 @@ def register(app: App, deps: Deps) -> None:
     def on_home(event: dict[str, Any], context: BoltContext, body: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        team, user = Workspace(context.team_id, context.enterprise_id).key, event.get("user") or ""
-        event_id = body.get("event_id")
+        # An org-wide install's authorization names no team: the envelope's team_id is the workspace.
+        team = Workspace(context.team_id or body.get("team_id"), context.enterprise_id).key
+        user, event_id = event.get("user") or "", body.get("event_id")
         deps.submit(lambda: publish_home(deps, team, user), once=(team, str(event_id)) if event_id else None)

@@ -51,13 +51,13 @@ def tell_asker(deps: Deps, where: Thread, message: Message) -> None:
     messages), or an ephemeral Slack refuses, gets it in the thread."""
     if where.person and not where.private:
         try:
-            deps.client.chat_postEphemeral(
+            deps.client_for(where.team).chat_postEphemeral(
                 channel=where.channel, user=where.asker, thread_ts=where.ts, text=message.text, blocks=message.blocks
             )
             return
         except SlackApiError as exc:
             log.warning("chat.postEphemeral failed (%s); replying in the thread", exc.response.get("error"))
-    post(deps.client, where.channel, where.ts, message)
+    post(deps.client_for(where.team), where.channel, where.ts, message)
 
 
 def answer_mention(deps: Deps, where: Thread, parsed: Command) -> None:
@@ -65,14 +65,15 @@ def answer_mention(deps: Deps, where: Thread, parsed: Command) -> None:
         _answer(deps, where, parsed)
     except Exception:
         log.exception("answering a mention failed")
-        post(deps.client, where.channel, where.ts, render_error())
+        post(deps.client_for(where.team), where.channel, where.ts, render_error())
 
 
 def _answer(deps: Deps, where: Thread, parsed: Command) -> None:
     if isinstance(parsed, Lookup):
-        post(deps.client, where.channel, where.ts, answer_lookup(deps, where.team, where.asker, parsed, public=True))
+        post(deps.client_for(where.team), where.channel, where.ts, answer_lookup(deps, where.team, where.asker, parsed, public=True))
     elif isinstance(parsed, AddWatch):
-        post(deps.client, where.channel, where.ts, watch_reply(deps, where.team, where.asker, parsed, where.channel, where.ts))
+        message = watch_reply(deps, where.team, where.asker, parsed, where.channel, where.ts)
+        post(deps.client_for(where.team), where.channel, where.ts, message)
     elif isinstance(parsed, ListWatches | Unwatch):
         tell_asker(deps, where, watch_reply(deps, where.team, where.asker, parsed, where.channel, where.ts))
     else:
@@ -107,11 +108,12 @@ def answer_files(deps: Deps, where: Thread, files: list[dict[str, Any]], text: s
         _answer_files(deps, where, files, text)
     except Exception:
         log.exception("answering a mention with files failed")
-        post(deps.client, where.channel, where.ts, render_error())
+        post(deps.client_for(where.team), where.channel, where.ts, render_error())
 
 
 def _answer_files(deps: Deps, where: Thread, files: list[dict[str, Any]], text: str) -> None:
-    files = [resolve_file(deps.client, f) if is_stub(f) else f for f in files]
+    client = deps.client_for(where.team)
+    files = [resolve_file(client, f) if is_stub(f) else f for f in files]
     boms = [f for f in files if is_bom_file(f)]
     if len(boms) > 1:
         log.info("a mention shared %d BOM files; pricing the first", len(boms))

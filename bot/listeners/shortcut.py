@@ -52,7 +52,7 @@ def price_message(deps: Deps, asked: Asked, text: str, files: list[dict[str, Any
 
 
 def _price_message(deps: Deps, asked: Asked, text: str, files: list[dict[str, Any]]) -> None:
-    files = [resolve_file(deps.client, f) if is_stub(f) else f for f in files]
+    files = [resolve_file(deps.client_for(asked.team), f) if is_stub(f) else f for f in files]
     boms = [f for f in files if is_bom_file(f)]
     if boms:
         price_bom_privately(deps, asked.team, asked.user, asked.response_url, boms[0], text)

@@ -64,9 +64,9 @@ def unfurl_links(deps: Deps, shared: Shared, links: list[PartLink]) -> None:
         return
     try:
         if shared.unfurl_id and shared.source:  # names the link in the composer as well as in a message
-            deps.client.chat_unfurl(unfurl_id=shared.unfurl_id, source=shared.source, unfurls=unfurls)
+            deps.client_for(shared.team).chat_unfurl(unfurl_id=shared.unfurl_id, source=shared.source, unfurls=unfurls)
         else:
-            deps.client.chat_unfurl(channel=shared.channel, ts=shared.ts, unfurls=unfurls)
+            deps.client_for(shared.team).chat_unfurl(channel=shared.channel, ts=shared.ts, unfurls=unfurls)
     except SlackApiError as exc:
         log.warning("chat.unfurl failed: %s", exc.response.get("error"))
 

@@ -3,6 +3,7 @@ alerts themselves (posted where the watch was made, or by DM when the bot cannot
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -70,16 +71,18 @@ def _watch_reply(
         return render_list(watches.listing(workspace, user))
     if isinstance(cmd, Unwatch):
         return render_unwatched(watches.remove(workspace, user, cmd.target))
-    made = watches.create(workspace, user, cmd, place_for(deps.client, channel, thread_ts))
+    made = watches.create(workspace, user, cmd, place_for(deps.client_for(workspace), channel, thread_ts))
     return render_created(made) if isinstance(made, WatchCreated) else render_refused(made)
 
 
-def alert_sender(client: WebClient) -> Sender:
-    """Posts an alert where its watch was made; when Slack says the bot cannot post there,
-    by DM instead. Any other failure keeps the alert pending (Sent(ok=False))."""
+def alert_sender(client_for: Callable[[str], WebClient]) -> Sender:
+    """Posts an alert where its watch was made, with that workspace's token; when Slack
+    says the bot cannot post there, by DM instead. Any other failure keeps the alert
+    pending (Sent(ok=False))."""
 
     def send(workspace: str, watch: Watch, hit: Hit) -> Sent:
         message = render_alert(watch, hit)
+        client = client_for(workspace)
         targets = [(watch.user, None)] if watch.by_dm else [(watch.channel, watch.thread_ts), (watch.user, None)]
         for channel, thread_ts in targets:
             try:

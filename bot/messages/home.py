@@ -8,10 +8,30 @@ from typing import Any
 
 from bot.domain.outcomes import QuotaView
 from bot.domain.recent import RecentLookup
-from bot.messages.blocks import SAMPLE_NOTE, Block, clip, context, divider, escape, header, plural, section, slack_date
+from bot.messages.blocks import SAMPLE_NOTE, Block, clip, context, divider, escape, header, link, plural, section, slack_date
+from bot.messages.replies import SENT_TO_NEXAR
 
 
-def render_home(recent: Sequence[RecentLookup], quota: QuotaView | None, *, sample: bool) -> dict[str, Any]:
+def kept(cache_ttl: int) -> str:
+    """What partbot keeps, where and for how long (README, "What partbot keeps")."""
+    cached = plural(cache_ttl // 3600, "hour") if cache_ttl >= 3600 else plural(cache_ttl // 60, "minute")
+    return (
+        "*What partbot keeps, and where* (its own database, SQLite or Redis, run by whoever installed it): "
+        f"Nexar's answer for each part number (shared by every workspace, for {cached}); "
+        "each person's last 10 lookups (90 days at most); matched-part counts for the quotas "
+        "(about 40 days); answers waiting for their Share button (a day); and this workspace's installation "
+        "and bot token (until partbot is uninstalled, which deletes all of the workspace's records)."
+    )
+
+
+def render_home(
+    recent: Sequence[RecentLookup],
+    quota: QuotaView | None,
+    *,
+    sample: bool,
+    support_url: str | None = None,
+    cache_ttl: int = 21600,
+) -> dict[str, Any]:
     blocks: list[Block] = [
         header("partbot"),
         section("Ask about any electronic part: `/part AD7685ARM x250` anywhere, or `@partbot` in a thread."),
@@ -52,4 +72,9 @@ def render_home(recent: Sequence[RecentLookup], quota: QuotaView | None, *, samp
             "prices a message for you alone, and you can ask me here in Messages."
         )
     )
+    blocks.append(divider())
+    blocks.append(section(f"*What leaves Slack:* {SENT_TO_NEXAR}"))
+    blocks.append(context(kept(cache_ttl)))
+    if support_url:
+        blocks.append(context(f"Questions or problems: {link(support_url, 'partbot support')}"))
     return {"type": "home", "blocks": blocks[:100]}

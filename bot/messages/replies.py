@@ -4,10 +4,27 @@ from __future__ import annotations
 
 from bot.domain.commands import Invalid
 from bot.domain.outcomes import Failed, OverQuota, QuotaView
-from bot.messages.blocks import MAX_FIELD, MAX_TEXT, Message, clip, context, escape, header, plural, section, slack_date
+from bot.messages.blocks import (
+    MAX_FIELD,
+    MAX_TEXT,
+    Message,
+    clip,
+    context,
+    escape,
+    header,
+    link,
+    plural,
+    section,
+    slack_date,
+)
+
+SENT_TO_NEXAR = (
+    "Only part numbers (typed, or read from a BOM's lines), with a manufacturer, currency and country "
+    "when given, are sent to Nexar (Octopart); never your name, your messages or anything else from Slack."
+)
 
 
-def render_help(command: str = "/part") -> Message:
+def render_help(command: str = "/part", *, support_url: str | None = None) -> Message:
     examples = "\n".join(
         f"• `{command} {ex}` — {what}"
         for ex, what in (
@@ -36,7 +53,10 @@ def render_help(command: str = "/part") -> Message:
         context(
             "Answers are private unless you add `--public`. Lookups cost matched parts from the team's Nexar plan; repeated questions are answered from the cache for free."
         ),
+        context(SENT_TO_NEXAR),
     ]
+    if support_url:
+        blocks.append(context(f"Questions or problems: {link(support_url, 'partbot support')}"))
     return Message(f"Usage: {command} MPN [xQTY] [--all] [--currency EUR] [--country DE] [--public]", blocks)
 
 
@@ -55,7 +75,11 @@ def render_invalid(invalid: Invalid) -> Message:
 
 def render_over_quota(over: OverQuota) -> Message:
     r = over.refusal
-    who = {"user": "You have", "bom": "Your BOMs have"}.get(r.scope, "The team has")
+    who = {
+        "user": "You have",
+        "bom": "Your BOMs have",
+        "plan": "partbot's Nexar plan (shared by every workspace) has",
+    }.get(r.scope, "The team has")
     period = "today" if r.scope == "user" else "of the team budget this month" if r.scope == "bom" else "this month"
     lines = [
         f":no_entry: *{who} {plural(r.left, 'matched part')} left {period}*; "
@@ -85,8 +109,13 @@ def render_error() -> Message:
 
 
 def render_usage(
-    quota: QuotaView | None, *, sample: bool, top: tuple[list[tuple[str, int]], list[tuple[str, int]]] | None = None
+    quota: QuotaView | None,
+    *,
+    sample: bool,
+    top: tuple[list[tuple[str, int]], list[tuple[str, int]]] | None = None,
+    plan: tuple[int, int] | None = None,
 ) -> Message:
+    """`top` and `plan` (the Nexar plan's month across all workspaces: spent, cap) for admins."""
     if quota is None:
         return render_failed(Failed("partbot cannot read its quota ledger right now."))
     lines = [
@@ -98,6 +127,9 @@ def render_usage(
         lines.append(
             f"*Watches this month:* {quota.watch_spent:,} of {quota.watch_limit:,} matched parts used{paused} (`/part watches`)"
         )
+    if plan is not None:
+        spent, cap = plan
+        lines.append(f"*Nexar plan this month, all workspaces:* {spent:,} of {cap:,} used · {max(cap - spent, 0):,} left")
     blocks = [header("partbot usage"), section("\n".join(lines))]
     if top is not None:
         today, month = top

@@ -97,12 +97,15 @@ class LookupService:
         stale_max_age: int = 0,
         concurrency: int = CONCURRENCY,
         watch_monthly: int = 0,
+        plan_monthly: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.source, self.store, self.clock = source, store, clock
         self.concurrency = max(concurrency, 1)
         self.cache = AnswerCache(store, cache_ttl, stale_max_age=stale_max_age, clock=clock)
-        self.ledger = QuotaLedger(store, user_daily, team_monthly, user_bom_monthly, watch_monthly=watch_monthly, clock=clock)
+        self.ledger = QuotaLedger(
+            store, user_daily, team_monthly, user_bom_monthly, watch_monthly=watch_monthly, plan_monthly=plan_monthly, clock=clock
+        )
         self.observers: list[Callable[[str, LookupKey, SearchResult, float], None]] = []
         """Called with (who asked, key, answer, fetched at) for every answer fetched fresh."""
         self.flights: SingleFlight[_Resolved] = SingleFlight()
@@ -150,7 +153,7 @@ class LookupService:
     def _fits(self, run: _Run, keys: Sequence[LookupKey], refusal: Refusal) -> int:
         """How many lines of the request the remaining quota (user's and team's) would answer."""
         view = self._quota_view(run.workspace, run.user)
-        left = min(view.user_left, view.team_left) if view else refusal.left
+        left = min(view.user_left, view.team_left, refusal.left) if view else refusal.left
         fits, misses = 0, set[str]()
         for key in keys:
             ck = key.cache_key()
@@ -179,6 +182,9 @@ class LookupService:
 
     def top_spenders(self, workspace: str) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
         return self.ledger.top_spenders(workspace)
+
+    def plan_use(self) -> tuple[int, int] | None:
+        return self.ledger.plan_use()
 
     def remember(self, workspace: str, user: str, entry: RecentLookup) -> None:
         """Add `entry` to the user's recent lookups (a BOM is one entry, not one per line)."""

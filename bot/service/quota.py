@@ -1,4 +1,5 @@
-"""Quotas in matched parts: per user per UTC day, per workspace per calendar month.
+"""Quotas in matched parts: per user per UTC day, per workspace per calendar month, and
+(when set) the Nexar plan's month across every workspace.
 
 A lookup reserves its worst case (the sum of its `limit`s) before Nexar is called and
 settles to what Nexar actually returned afterwards; a failure refunds everything.
@@ -22,6 +23,9 @@ TEAM_MEMBER = "*team*"
 WATCH_MEMBER = "*watches*"
 """Who watch checks are billed as: the workspace's month, capped by the watch budget,
 never a person's day."""
+PLAN = Bucket("*plan*", "", "*plan*")
+"""The plan's bucket (its period filled in per month): not a Slack id, so no workspace's,
+and kept when a workspace is forgotten (Nexar billed its parts all the same)."""
 _BUCKET_TTL = 40 * 86400
 _NO_LIMIT = 2**53
 
@@ -73,10 +77,11 @@ class QuotaLedger:
         user_bom_monthly: int = 0,
         *,
         watch_monthly: int = 0,
+        plan_monthly: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store, self.user_daily, self.team_monthly, self.clock = store, user_daily, team_monthly, clock
-        self.user_bom_monthly, self.watch_monthly = user_bom_monthly, watch_monthly
+        self.user_bom_monthly, self.watch_monthly, self.plan_monthly = user_bom_monthly, watch_monthly, plan_monthly
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -101,31 +106,46 @@ class QuotaLedger:
         _, team, month = self._buckets(workspace, user, now)
         return (team, month) + (((self._bom_bucket(workspace, user, now), self.user_bom_monthly),) if budget.capped else ())
 
+    def _scoped(
+        self, workspace: str, user: str, now: datetime, team_budget: TeamBudget | None
+    ) -> tuple[tuple[tuple[Bucket, int], ...], tuple[str, ...]]:
+        """The buckets a reservation fills, with the scope each one refuses as; the plan's
+        month across all workspaces last, when PARTBOT_PLAN_MONTHLY_PARTS is set."""
+        scopes: tuple[str, ...]
+        if user == WATCH_MEMBER:
+            buckets, scopes = self._buckets(workspace, user, now), ("team", "watches")
+        elif team_budget is None:
+            buckets, scopes = self._buckets(workspace, user, now), ("user", "team", "team")
+        else:
+            buckets = self._team_buckets(workspace, user, now, team_budget)
+            scopes = ("team", "team", "bom")[: len(buckets)]
+        if self.plan_monthly is not None:
+            buckets, scopes = (*buckets, (PLAN._replace(period=_month(now)), self.plan_monthly)), (*scopes, "plan")
+        return buckets, scopes
+
     @staticmethod
     def _bom_bucket(workspace: str, user: str, now: datetime) -> Bucket:
         return Bucket(workspace, _bom_month(now), user)
 
     def reserve(self, workspace: str, user: str, amount: int, team_budget: TeamBudget | None = None) -> Reservation | Refusal:
         now = self._now()
-        if team_budget is None:
-            buckets = self._buckets(workspace, user, now)
-            scopes = ("user", "team", "team")
-        else:
-            buckets = self._team_buckets(workspace, user, now, team_budget)
-            scopes = ("team", "team", "bom")
+        buckets, scopes = self._scoped(workspace, user, now, team_budget)
         if amount <= 0:
             return Reservation(tuple(b for b, _ in buckets), 0)
         failed = self.store.reserve(buckets, amount, _BUCKET_TTL)
         if failed is None:
             return Reservation(tuple(b for b, _ in buckets), amount)
         view = self.view(workspace, user)
-        if user == WATCH_MEMBER:
-            left = view.team_left if failed == 0 else view.watch_left
-            return Refusal("team" if failed == 0 else "watches", amount, left, next_month(now))
-        if scopes[failed] == "user":
+        scope = scopes[failed]
+        if scope == "user":
             return Refusal("user", amount, view.user_left, next_day(now))
-        if scopes[failed] == "bom":
+        if scope == "watches":
+            return Refusal("watches", amount, view.watch_left, next_month(now))
+        if scope == "bom":
             return Refusal("bom", amount, self.bom_left(workspace, user), next_month(now))
+        if scope == "plan":
+            plan_bucket, limit = buckets[failed]
+            return Refusal("plan", amount, max(limit - self.store.spent(plan_bucket), 0), next_month(now))
         return Refusal("team", amount, view.team_left, next_month(now))
 
     def bom_left(self, workspace: str, user: str) -> int:
@@ -161,6 +181,12 @@ class QuotaLedger:
             watch_spent=watch_spent,
             watch_limit=self.watch_monthly,
         )
+
+    def plan_use(self) -> tuple[int, int] | None:
+        """(matched parts spent this month across all workspaces, the plan's cap), or None without a cap."""
+        if self.plan_monthly is None:
+            return None
+        return self.store.spent(PLAN._replace(period=_month(self._now()))), self.plan_monthly
 
     def top_spenders(self, workspace: str, n: int = 10) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
         """(today's top spenders, this month's), each as (user, matched parts)."""

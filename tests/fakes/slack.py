@@ -9,10 +9,20 @@ Real HTTP on loopback, so the real slack_sdk / Bolt clients talk to it unchanged
 
 Every request is recorded as a :class:`SlackCall` *before* it is answered, so a call
 is visible as soon as the client has its response.
+
+Many workspaces: ``enable_oauth`` and ``grant`` make ``oauth.v2.access`` exchange a code
+for a workspace's own bot token (with token rotation's ``refresh_token``/``expires_in``,
+and the refresh grant); every token is good for its own workspace only, and each call
+records the token it came with (:attr:`SlackCall.token`)::
+
+    fake.enable_oauth("cid", "csecret", rotation=True)
+    fake.grant("code-1", "T2")
 """
 
 from __future__ import annotations
 
+import base64
+import itertools
 import json
 import mimetypes
 import threading
@@ -53,6 +63,12 @@ class SlackCall:
     status: int  # HTTP status answered
     at: float = 0.0  # time.monotonic() when the request arrived
 
+    @property
+    def token(self) -> str:
+        """The bearer token the request came with ("" if none)."""
+        auth = self.headers.get("Authorization", "")
+        return auth[len("Bearer ") :].strip() if auth.startswith("Bearer ") else str(self.args.get("token", ""))
+
 
 @dataclass
 class _Reply:
@@ -68,6 +84,16 @@ class _Reply:
     @classmethod
     def text(cls, text: str, status: int = 200, headers: dict[str, str] | None = None) -> _Reply:
         return cls(status, text.encode("utf-8"), "text/plain; charset=utf-8", headers or {})
+
+
+@dataclass(frozen=True)
+class _Grant:
+    """What an OAuth code or refresh token installs: a workspace (or an org, org-wide)."""
+
+    team_id: str | None
+    enterprise_id: str | None = None
+    org_wide: bool = False
+    installer: str = "UINSTALLER"
 
 
 @dataclass
@@ -207,6 +233,12 @@ class FakeSlack:
         self._pending_uploads: dict[str, JsonDict] = {}
         self._uploads: dict[str, bytes] = {}
         self._app_token: str | None = None
+        self._tokens: dict[str, _Grant] = {bot_token: _Grant(team_id)}
+        self._oauth: tuple[str, str] | None = None
+        self._rotation: int | None = None
+        self._codes: dict[str, _Grant] = {}
+        self._refresh: dict[str, _Grant] = {}
+        self._token_seq = itertools.count(1)
         self._issue_socket_url: Callable[[], str] | None = None
         self._api: dict[str, Callable[[dict[str, Any]], JsonDict]] = {
             "auth.test": self._auth_test,
@@ -327,9 +359,11 @@ class FakeSlack:
         *,
         filetype: str = "csv",
         mimetype: str = "text/csv",
+        team_id: str | None = None,
     ) -> JsonDict:
-        """Register a downloadable private file; returns its Slack file object."""
-        file_obj = self._file_object(file_id, name, content, filetype=filetype, mimetype=mimetype)
+        """Register a downloadable private file (of `team_id`, default the fake's own
+        workspace: only that workspace's tokens download it); returns its Slack file object."""
+        file_obj = self._file_object(file_id, name, content, filetype=filetype, mimetype=mimetype, team_id=team_id)
         with self._lock:
             self._files[file_id] = file_obj
             self._contents[file_id] = content
@@ -343,6 +377,38 @@ class FakeSlack:
         """
         with self._lock:
             self._app_token, self._issue_socket_url = app_token, issue_url
+
+    def enable_oauth(self, client_id: str, client_secret: str, *, rotation: bool = False, expires_in: int = 43200) -> None:
+        """Answer oauth.v2.access for this app; with `rotation`, bot tokens expire in
+        `expires_in` seconds and come with a refresh token (Slack's token rotation)."""
+        with self._lock:
+            self._oauth = (client_id, client_secret)
+            self._rotation = expires_in if rotation else None
+
+    def grant(
+        self,
+        code: str,
+        team_id: str | None,
+        *,
+        enterprise_id: str | None = None,
+        org_wide: bool = False,
+        installer: str = "UINSTALLER",
+    ) -> None:
+        """Make `code` (once) install the app in `team_id` (of `enterprise_id`), or org-wide."""
+        with self._lock:
+            self._codes[code] = _Grant(team_id, enterprise_id, org_wide, installer)
+
+    def tokens_of(self, team_id: str | None, enterprise_id: str | None = None) -> list[str]:
+        """The bot tokens issued for a workspace (or, with team None, an org-wide install), oldest first."""
+        with self._lock:
+            return [t for t, g in self._tokens.items() if (g.team_id, g.enterprise_id) == (team_id, enterprise_id)]
+
+    def revoke(self, team_id: str | None, enterprise_id: str | None = None) -> None:
+        """Invalidate every token of a workspace, as an uninstall does."""
+        with self._lock:
+            for token, g in list(self._tokens.items()):
+                if (g.team_id, g.enterprise_id) == (team_id, enterprise_id):
+                    del self._tokens[token]
 
     def fail_next(self, method: str, kind: str, times: int = 1, **kw: Any) -> None:
         """Make the next ``times`` requests for ``method`` fail as ``kind``.
@@ -460,12 +526,18 @@ class FakeSlack:
     def _web_api(self, method: str, args: dict[str, Any], headers: dict[str, str]) -> _Reply:
         auth = _header(headers, "Authorization")
         token = auth[len("Bearer ") :].strip() if auth.startswith("Bearer ") else str(args.get("token", ""))
+        if method == "oauth.v2.access":
+            return _Reply.json(self._oauth_v2_access(args, auth))
         if not token:
             return _Reply.json({"ok": False, "error": "not_authed"})
         if self._app_token is not None and (method == "apps.connections.open" or token == self._app_token):
             return _Reply.json(self._apps_connections_open(method, token))
-        if token != self.bot_token:
+        with self._lock:
+            grant = self._tokens.get(token)
+        if grant is None:
             return _Reply.json({"ok": False, "error": "invalid_auth"})
+        if method == "auth.test":
+            return _Reply.json(self._auth_test_for(grant))
         handler = self._api.get(method)
         return _Reply.json(handler(args) if handler is not None else {"ok": True})
 
@@ -487,16 +559,62 @@ class FakeSlack:
         return {"ok": True, "url": self._issue_socket_url()}
 
     def _auth_test(self, args: dict[str, Any]) -> JsonDict:
-        return {
+        return self._auth_test_for(_Grant(self.team_id))
+
+    def _auth_test_for(self, grant: _Grant) -> JsonDict:
+        answer: JsonDict = {
             "ok": True,
             "url": f"https://{_TEAM_DOMAIN}.slack.com/",
-            "team": "Partbot Test",
+            "team": f"Team {grant.team_id}" if grant.team_id else None,
             "user": "partbot",
-            "team_id": self.team_id,
+            "team_id": grant.team_id,
             "user_id": self.bot_user_id,
             "bot_id": _BOT_ID,
-            "is_enterprise_install": False,
+            "is_enterprise_install": grant.org_wide,
         }
+        if grant.enterprise_id:
+            answer["enterprise_id"] = grant.enterprise_id
+        return answer
+
+    def _oauth_v2_access(self, args: dict[str, Any], auth: str) -> JsonDict:
+        """The code exchange and (token rotation) the refresh grant; client credentials by
+        HTTP Basic auth, as slack_sdk sends them, or as form fields."""
+        client = (str(args.get("client_id", "")), str(args.get("client_secret", "")))
+        if auth.startswith("Basic "):
+            user, _, password = base64.b64decode(auth[len("Basic ") :]).decode("utf-8").partition(":")
+            client = (user, password)
+        with self._lock:
+            if self._oauth is None or client != self._oauth:
+                return {"ok": False, "error": "invalid_client_id" if self._oauth is None else "bad_client_secret"}
+            if args.get("grant_type") == "refresh_token":
+                grant = self._refresh.pop(str(args.get("refresh_token", "")), None)  # used once, as on Slack
+                if grant is None:
+                    return {"ok": False, "error": "invalid_refresh_token"}
+            else:
+                grant = self._codes.pop(str(args.get("code", "")), None)
+                if grant is None:
+                    return {"ok": False, "error": "invalid_code"}
+            n = next(self._token_seq)
+            prefix = "xoxe.xoxb-1" if self._rotation is not None else "xoxb"
+            token = f"{prefix}-{grant.enterprise_id or 'E'}-{grant.team_id or 'ORG'}-{n}"
+            self._tokens[token] = grant
+            answer: JsonDict = {
+                "ok": True,
+                "app_id": "A0001",
+                "access_token": token,
+                "token_type": "bot",
+                "scope": "commands,chat:write,app_mentions:read,files:read,files:write",
+                "bot_user_id": self.bot_user_id,
+                "team": {"id": grant.team_id, "name": f"Team {grant.team_id}"} if grant.team_id else None,
+                "enterprise": {"id": grant.enterprise_id, "name": f"Org {grant.enterprise_id}"} if grant.enterprise_id else None,
+                "is_enterprise_install": grant.org_wide,
+                "authed_user": {"id": grant.installer},
+            }
+            if self._rotation is not None:
+                refresh = f"xoxe-1-refresh-{n}"
+                self._refresh[refresh] = grant
+                answer |= {"refresh_token": refresh, "expires_in": self._rotation}
+        return answer
 
     @staticmethod
     def _message_error(args: dict[str, Any]) -> JsonDict | None:
@@ -715,8 +833,7 @@ class FakeSlack:
     def _file_id_from_path(self, path: str) -> str:
         """``/files-pri/T0001-F123/download/x.csv`` -> ``F123``."""
         segment = path[len("/files-pri/") :].split("/", 1)[0]
-        prefix = f"{self.team_id}-"
-        return segment.removeprefix(prefix)
+        return segment.split("-", 1)[-1]
 
     def _login_redirect(self) -> _Reply:
         return _Reply(
@@ -727,11 +844,13 @@ class FakeSlack:
         )
 
     def _download(self, file_id: str, headers: dict[str, str]) -> _Reply:
-        if _header(headers, "Authorization") != f"Bearer {self.bot_token}":
-            return self._login_redirect()
+        auth = _header(headers, "Authorization")
         with self._lock:
             content = self._contents.get(file_id)
             file_obj = self._files.get(file_id, {})
+            grant = self._tokens.get(auth[len("Bearer ") :]) if auth.startswith("Bearer ") else None
+        if grant is None or grant.team_id != file_obj.get("user_team", self.team_id):
+            return self._login_redirect()
         if content is None:
             return _Reply.text("file_not_found", 404)
         return _Reply(200, content, str(file_obj.get("mimetype", "application/octet-stream")))
@@ -745,8 +864,10 @@ class FakeSlack:
         filetype: str = "csv",
         mimetype: str = "text/csv",
         title: str | None = None,
+        team_id: str | None = None,
     ) -> JsonDict:
-        private = self.base_url + f"/files-pri/{self.team_id}-{file_id}"
+        team = team_id or self.team_id
+        private = self.base_url + f"/files-pri/{team}-{file_id}"
         return {
             "id": file_id,
             "created": 1_700_000_000,
@@ -757,7 +878,7 @@ class FakeSlack:
             "filetype": filetype,
             "pretty_type": filetype.upper(),
             "user": "U123",
-            "user_team": self.team_id,
+            "user_team": team,
             "mode": "hosted",
             "editable": False,
             "is_external": False,

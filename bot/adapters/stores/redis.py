@@ -219,9 +219,28 @@ class RedisStore(RedisWatches):
         raw = self.r.getdel(self._ws(workspace, "stash", key)) or self.r.getdel(self._k("stash", key))
         return json.loads(raw) if raw else None
 
+    # installations ------------------------------------------------------------
+    @_typed("installation write")
+    def put_installation(self, workspace: str, user: str, record: str) -> None:
+        self.r.hset(self._ws(workspace, "installations"), user, record)
+
+    @_typed("installation read")
+    def installation(self, workspace: str, user: str) -> str | None:
+        raw = self.r.hget(self._ws(workspace, "installations"), user)
+        return str(raw) if raw is not None else None
+
+    @_typed("installation delete")
+    def delete_installation(self, workspace: str, user: str | None) -> None:
+        if user is None:
+            self.r.delete(self._ws(workspace, "installations"))
+        else:
+            self.r.hdel(self._ws(workspace, "installations"), user)
+
     @_typed("forget workspace")
     def forget_workspace(self, workspace: str) -> None:
-        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self._ws(workspace)) + "*"
+        """Every key under the workspace's prefix; for an org (`E1/-`), under each of its workspaces'."""
+        where = f"{self.prefix}ws:{workspace[:-1]}" if workspace.endswith("/-") else self._ws(workspace)
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", where) + "*"
         batch: list[str] = []
         for key in self.r.scan_iter(match=pattern, count=500):
             batch.append(key)

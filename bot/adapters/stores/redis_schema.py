@@ -3,8 +3,9 @@
 Version 1 (the first releases, no version key) kept quotas at `quota:{team}:{period}` and
 recent lookups at `recent:{team}:{user}`. Version 2 files every per-workspace key under
 `ws:{workspace}:`; the answer cache (`cache:`) and the leases stay shared and unchanged.
-Version 3 adds watches (`ws:{workspace}:watches`, `watchparts:`, `watchspaces`); nothing
-of version 2 moves.
+Version 3 adds watches (`ws:{workspace}:watches`, `watchparts:`, `watchspaces`), and
+version 4 `ws:{workspace}:installations` (a hash: installer → installation record, for
+many workspaces); new keys only, so nothing of version 2 moves.
 
 Each old key moves in one Lua script (add into the new key, then delete the old), so
 several processes migrating at once each move a key at most once and lose nothing.
@@ -20,7 +21,7 @@ from bot.domain.recent import RECENT_MAX_AGE
 from bot.domain.workspace import Workspace
 from bot.ports import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _MOVE_HASH = """
 local data = redis.call('HGETALL', KEYS[1])
@@ -52,6 +53,9 @@ def migrate(r: redis.Redis, prefix: str) -> int:
     if before > SCHEMA_VERSION:
         raise StoreError(f"the Redis data has schema {before}, newer than this partbot's {SCHEMA_VERSION}")
     if before == SCHEMA_VERSION:
+        return before
+    if before >= 2:  # versions 3 and 4 only add keys
+        r.set(prefix + "schema", SCHEMA_VERSION)
         return before
     move_hash, move_list = r.register_script(_MOVE_HASH), r.register_script(_MOVE_LIST)
     old_quota, old_recent = prefix + "quota:", prefix + "recent:"

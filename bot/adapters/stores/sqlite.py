@@ -228,10 +228,35 @@ class SQLiteStore(SQLiteWatches):
                     break
         return json.loads(row[0]) if row and row[1] > time.time() else None
 
+    # installations ------------------------------------------------------------
+    def put_installation(self, workspace: str, user: str, record: str) -> None:
+        with self._tx("installation write") as db:
+            db.execute("INSERT OR REPLACE INTO installations VALUES (?, ?, ?)", (workspace, user, record))
+
+    def installation(self, workspace: str, user: str) -> str | None:
+        rows = self._read(
+            "installation read", "SELECT record FROM installations WHERE workspace = ? AND user = ?", (workspace, user)
+        )
+        return str(rows[0][0]) if rows else None
+
+    def delete_installation(self, workspace: str, user: str | None) -> None:
+        with self._tx("installation delete") as db:
+            if user is None:
+                db.execute("DELETE FROM installations WHERE workspace = ?", (workspace,))
+            else:
+                db.execute("DELETE FROM installations WHERE workspace = ? AND user = ?", (workspace, user))
+
     def forget_workspace(self, workspace: str) -> None:
+        """Every table with a `workspace` column, so a table added later is covered too."""
+        org = workspace[:-1] if workspace.endswith("/-") else None
         with self._tx("forget workspace") as db:
-            for table in ("quotas", "recent_lookups", "event_claims", "stashed", "watches"):
-                db.execute(f"DELETE FROM {table} WHERE workspace = ?", (workspace,))
+            tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()]
+            for table in tables:
+                if "workspace" not in {c[1] for c in db.execute(f'PRAGMA table_info("{table}")').fetchall()}:
+                    continue
+                db.execute(f'DELETE FROM "{table}" WHERE workspace = ?', (workspace,))
+                if org:
+                    db.execute(f'DELETE FROM "{table}" WHERE substr(workspace, 1, ?) = ?', (len(org), org))
 
     # health ------------------------------------------------------------------
     def ping(self) -> bool:

@@ -3,7 +3,8 @@
 Version 1 is the layout of the first releases (no version set; one `quota` table keyed by
 "team:period" scopes, `recent` keyed by "team:user"). Version 2 files every per-workspace
 row under its workspace key; the answer cache and the leases stay shared. Version 3 adds
-the `watches` table (nothing moves: the tables of version 2 are kept as they are).
+the `watches` table, and version 4 `installations` (each workspace's OAuth installation,
+for many workspaces): new tables only, so nothing moves.
 
 A migration runs in one `BEGIN IMMEDIATE` transaction: several processes starting at once
 queue on SQLite's write lock, and each re-reads the version once it holds it, so exactly
@@ -20,7 +21,7 @@ from bot.domain.recent import RECENT_MAX_AGE, RecentLookup
 from bot.domain.workspace import Workspace
 from bot.ports import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 LEGACY = ""
 """The workspace of event claims and stashed answers written before version 2 (their
 workspace was not recorded); they expire within a day."""
@@ -41,6 +42,8 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS watches (workspace TEXT NOT NULL, id TEXT NOT NULL, user TEXT NOT NULL,"
     " part_key TEXT NOT NULL, rev INTEGER NOT NULL, value TEXT NOT NULL, PRIMARY KEY (workspace, id))",
     "CREATE INDEX IF NOT EXISTS watches_part ON watches (part_key)",
+    "CREATE TABLE IF NOT EXISTS installations (workspace TEXT NOT NULL, user TEXT NOT NULL, record TEXT NOT NULL,"
+    " PRIMARY KEY (workspace, user))",
 )
 
 
