@@ -159,6 +159,12 @@ def installed_tokens(settings: Settings, store: Store) -> InstalledTokens | None
     return InstalledTokens(installation_store(settings, store), lambda token: web_client(settings, token), rotator, store)
 
 
+AUTHORIZE_FAILED = (
+    ":warning: partbot cannot answer this workspace right now: its installation was not found, or partbot's "
+    "database is not answering. Try again in a minute; if it goes on, an admin can reinstall partbot."
+)
+
+
 def oauth_options(settings: Settings, store: Store, tokens: InstalledTokens) -> dict[str, Any]:
     """Bolt's OAuth flow (`/slack/install`, `/slack/oauth_redirect`) and an authorize, on
     partbot's store: any process can finish an install another began, and answer any workspace."""
@@ -172,7 +178,12 @@ def oauth_options(settings: Settings, store: Store, tokens: InstalledTokens) -> 
         token_rotation_expiration_minutes=ROTATE_MINUTES,
         logger=logging.getLogger("bot.oauth"),
     )
-    return {"installation_store": tokens.installations, "authorize": WorkspaceAuthorize(tokens), "oauth_settings": oauth}
+    return {
+        "installation_store": tokens.installations,
+        "authorize": WorkspaceAuthorize(tokens),
+        "oauth_settings": oauth,
+        "user_facing_authorize_error_message": AUTHORIZE_FAILED,
+    }
 
 
 def check_slack(settings: Settings) -> None:

@@ -252,3 +252,34 @@ def test_processes_sharing_a_store_rotate_a_token_once(store: Store, fake_slack:
     assert processes[0].token_for("T1") == newest and installs.find_bot(enterprise_id=None, team_id="T1").bot_token == newest  # type: ignore[union-attr]
     for client in (processes[0].client_for("T1"),):
         assert client.auth_test()["team_id"] == "T1"
+
+
+class _Tokens:
+    """`InstalledTokens` as `WorkspaceAuthorize` uses it: a token, or the store failing."""
+
+    def __init__(self, token: str) -> None:
+        self.token, self.reads, self.failing = token, 0, False
+
+    def token_for(self, workspace: str) -> str:
+        self.reads += 1
+        if self.failing:
+            from bot.ports import StoreError
+
+            raise StoreError("redis installation read: TimeoutError")
+        return self.token
+
+
+def test_authorize_reads_the_store_once_a_minute_and_a_sick_store_refuses_cleanly(fake_slack: FakeSlack) -> None:
+    from slack_bolt import BoltContext
+
+    from bot.adapters.slack_clients import WorkspaceAuthorize
+
+    tokens = _Tokens(fake_slack.bot_token)
+    authorize = WorkspaceAuthorize(tokens)  # type: ignore[arg-type]
+    context = BoltContext({"client": WebClient(base_url=fake_slack.api_url), "is_enterprise_install": False})
+    ask = {"context": context, "enterprise_id": None, "team_id": "T1", "user_id": "U1"}
+    first = authorize(**ask)
+    assert first is not None and first.bot_token == fake_slack.bot_token
+    assert authorize(**ask) is first and tokens.reads == 1, "an ack does not read the store again within the minute"
+    tokens.failing = True
+    assert authorize(**{**ask, "team_id": "T2"}) is None, "the store failing: refused (Bolt says so), no exception"

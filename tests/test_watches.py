@@ -241,3 +241,38 @@ def test_watch_settings_are_read_and_checked() -> None:
     with pytest.raises(ConfigError) as err:
         Settings.from_mapping({"PARTBOT_WATCH_EVERY": "5", "PARTBOT_WATCH_MONTHLY_PARTS": "lots"})
     assert len(err.value.problems) == 2 and "PARTBOT_WATCH_EVERY" in str(err.value)
+
+
+def test_a_failing_check_is_never_answered_stale_and_is_billed_once(tmp_path: Path) -> None:
+    """A stored answer stands in for users when Nexar fails, never for a watch check: the
+    check fails, is retried later, and a possibly-billed timeout is billed once, not on
+    every scheduler step."""
+    from bot.adapters.stores.sqlite import SQLiteStore
+    from bot.domain.models import LineItem, Options
+    from bot.ports import PossiblyBilled
+    from bot.service.lookup import LookupService
+    from bot.service.quota import WATCH_MEMBER
+    from bot.service.watches import WatchService
+    from tests.fakes.source import FakeSource
+
+    clock = [1_800_000_000.0]
+    store = SQLiteStore(str(tmp_path / "w.sqlite3"))
+    source = FakeSource()
+    service = LookupService(
+        source, store, cache_ttl=3600, user_daily=25, team_monthly=1000, watch_monthly=300,
+        stale_max_age=30 * 86400, clock=lambda: clock[0],
+    )  # fmt: skip
+    watches = WatchService(store, service, every=3600, max_age=3600, clock=lambda: clock[0])
+    assert service.lookup("T1", "U1", Lookup((LineItem("LM358", 1),), Options())).cost == 1  # a stored answer
+    store.add_watch("T1", Watch("W1", "U1", "LM358", 10, Decimal("100"), channel="C1", created_at=clock[0]).to_json(), 10, 100)
+    clock[0] += 2 * 3600  # the cached answer expired: the part is due
+    source.error = PossiblyBilled("read timeout twice")
+    calls = len(source.calls)
+    for _ in range(5):
+        watches.run_checks(clock[0])
+        clock[0] += 20
+    stored = store.watches("T1")[0]
+    assert stored["retry_at"] > clock[0] and stored["problem"], "the check failed and waits to be retried"
+    assert service.ledger.view("T1", WATCH_MEMBER).watch_spent == 1, "the timed-out request, billed once"
+    assert len(source.calls) - calls == 1, "not asked again at every step"
+    store.close()

@@ -323,3 +323,17 @@ def test_the_scheduler_thread_runs_with_the_app_and_stops_on_close(
     assert thread is not None and thread.is_alive()
     server.close()
     assert not thread.is_alive()
+
+
+def test_a_replayed_watch_command_makes_one_watch(watch_bot: BotServer, fake_slack: FakeSlack) -> None:
+    """A signed `/part watch` sent again within Slack's 5 minutes (a replay) runs once."""
+    from tests.conftest import SIGNING_SECRET
+    from tests.fakes.signing import signed_headers, slash_command_body
+
+    body = slash_command_body("watch LM358DR x1000 stock", response_url=fake_slack.response_url("replayed"))
+    headers = signed_headers(SIGNING_SECRET, body)
+    for _ in range(2):
+        assert watch_bot.http.post("/slack/events", content=body, headers=headers).status_code == 200
+    watch_bot.drain()
+    assert len(watch_bot.core.store.watches("T0001")) == 1
+    assert len(fake_slack.calls_to("response_url")) == 1

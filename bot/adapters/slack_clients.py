@@ -26,7 +26,9 @@ from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.adapters.installations import StoreInstallationStore
 from bot.domain.workspace import Workspace
-from bot.ports import Leases, NotInstalled
+from bot.ports import Leases, NotInstalled, StoreError
+
+RECENT_AUTHORIZE = 60.0
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +117,9 @@ class WorkspaceAuthorize(Authorize):
     def __init__(self, tokens: InstalledTokens) -> None:
         self.tokens = tokens
         self.results: TTLCache[str, AuthorizeResult] = TTLCache(maxsize=4096, ttl=12 * 3600)
+        self.recent: TTLCache[str, AuthorizeResult] = TTLCache(maxsize=4096, ttl=RECENT_AUTHORIZE)
+        """By workspace: an ack reads the store at most once a minute per workspace (a
+        token is rotated hours before it expires, so a minute-old one is still good)."""
         self._lock = threading.Lock()
 
     def __call__(
@@ -127,8 +132,15 @@ class WorkspaceAuthorize(Authorize):
         **actor: Any,
     ) -> AuthorizeResult | None:
         workspace = Workspace(None if context.is_enterprise_install else team_id, enterprise_id).key
+        with self._lock:
+            recent = self.recent.get(workspace)
+        if recent is not None:
+            return recent
         try:
             token = self.tokens.token_for(workspace)
+        except StoreError as exc:
+            log.error("could not read workspace %s's installation: %s", workspace, exc)
+            return None
         except NotInstalled:
             log.warning("a request from workspace %s, which has no installation of partbot", workspace)
             return None
@@ -137,6 +149,8 @@ class WorkspaceAuthorize(Authorize):
             return None
         with self._lock:
             cached = self.results.get(token)
+            if cached is not None:
+                self.recent[workspace] = cached
         if cached is not None:
             return cached
         try:
@@ -148,4 +162,5 @@ class WorkspaceAuthorize(Authorize):
         result = AuthorizeResult.from_auth_test_response(auth_test_response=auth, bot_token=token, bot_scopes=scopes)
         with self._lock:
             self.results[token] = result
+            self.recent[workspace] = result
         return result

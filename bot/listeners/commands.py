@@ -70,9 +70,12 @@ def register(app: App, deps: Deps) -> None:
         name = command.get("command") or "/part"
         parsed = parse_command(command.get("text") or "")
         fields = _reply_fields(command)
+        signature = (request.headers.get("x-slack-signature") or [""])[0]
+        # A signed request can be replayed for 5 minutes: the same signature runs (and bills) once.
+        once = (team, f"replay:{signature}") if signature else None
         if isinstance(parsed, AddWatch):
             ack()
-            deps.submit(lambda: answer_watch(deps, fields, parsed))
+            deps.submit(lambda: answer_watch(deps, fields, parsed), once=once)
             return
         if isinstance(parsed, ListWatches | Unwatch):
             channel = command.get("channel_id") or ""
@@ -91,9 +94,7 @@ def register(app: App, deps: Deps) -> None:
                 ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
             return
         ack()
-        signature = (request.headers.get("x-slack-signature") or [""])[0]
-        # A signed request can be replayed for 5 minutes: the same signature runs (and bills) once.
-        deps.submit(lambda: answer_command(deps, fields, parsed), once=(team, f"replay:{signature}") if signature else None)
+        deps.submit(lambda: answer_command(deps, fields, parsed), once=once)
 
 
 def _reply_fields(command: dict[str, Any]) -> dict[str, Any]:

@@ -103,7 +103,9 @@ def stop_watching(deps: Deps, workspace: str, user: str, watch_id: str, response
         removed = deps.watches.remove_one(workspace, user, watch_id) if deps.watches else None
     except Exception:
         log.exception("removing a watch failed")
-        respond(deps, response_url, text="Sorry, that did not work. Please try again.", response_type="ephemeral")
+        respond(
+            deps, response_url, text="Sorry, that did not work. Please try again.", response_type="ephemeral", replace_original=False
+        )
         return
     text = (
         f"Stopped watching `{watch_id}` ({removed.mpn})."

@@ -120,17 +120,19 @@ class LookupService:
         progress: Callable[[int, int], None] | None = None,
         record: bool = True,
         team_budget: TeamBudget | None = None,
+        allow_stale: bool = True,
     ) -> Outcome:
         """Answer every item of `lookup`. `progress(done, total)` follows Nexar batches.
         With `team_budget`, the parts bought come from the team's month instead of the
-        user's day (a BOM priced from the team budget)."""
+        user's day (a BOM priced from the team budget). `allow_stale=False`: no stored
+        answer stands in for one Nexar did not give (a watch check must fail instead)."""
         keys = [self._key(item, lookup.options) for item in lookup.items]
         run = _Run(workspace, user, progress=progress, team_budget=team_budget)
         try:
             self._fetch(run, list({k.cache_key(): k for k in keys}.values()))
         except _OverQuota as exc:
             fits, why = self._fits(run, keys, exc.refusal), refusal_reason(exc.refusal)
-            stale = self._fall_back(run, keys, why)
+            stale = self._fall_back(run, keys, why) if allow_stale else 0
             if run.cost == 0 and not stale:
                 return OverQuota(exc.refusal, lookup.items, fits, self.source.is_sample)
             # Some parts were bought for this request, or stored answers found: answer with them.
@@ -139,7 +141,8 @@ class LookupService:
                 run.resolved.setdefault(key.cache_key(), _Resolved(None, self.clock(), False, refused))
         except StoreUnavailable as exc:
             return Failed(exc.user_message, lookup.items)
-        self._fall_back(run, keys, None)
+        if allow_stale:
+            self._fall_back(run, keys, None)
         answers = tuple(self._answer(item, run.resolved[key.cache_key()]) for item, key in zip(lookup.items, keys, strict=True))
         errors = {a.error for a in answers}
         if all(a.error for a in answers) and len(errors) == 1:

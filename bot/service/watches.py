@@ -196,7 +196,7 @@ class WatchService:
     def _check(self, workspace: str, firsts: list[Watch], options: Options, now: float, every: float) -> bool:
         """One lookup of these parts; False when the budget ran out (stop for now)."""
         items = tuple(LineItem(w.mpn, 1, w.mfr) for w in firsts)
-        outcome = self.lookups.lookup(workspace, WATCH_MEMBER, Lookup(items, options), record=False)
+        outcome = self.lookups.lookup(workspace, WATCH_MEMBER, Lookup(items, options), record=False, allow_stale=False)
         if isinstance(outcome, OverQuota):
             return False
         self.stats.checks += len(firsts)

@@ -249,6 +249,11 @@ class RedisStore(RedisWatches):
                 batch.clear()
         if batch:
             self.r.unlink(*batch)
+        org = workspace[:-1] if workspace.endswith("/-") else None
+        spaces = self._k("watchspaces")
+        gone = [w for w in self.r.smembers(spaces) if w == workspace or (org and str(w).startswith(org))]
+        if gone:
+            self.r.srem(spaces, *gone)
 
     # health ------------------------------------------------------------------
     @_typed("health check")
