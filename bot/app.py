@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,7 +68,8 @@ class Core:
         self.store.close()
 
 
-def build_core(settings: Settings) -> Core:
+def build_core(settings: Settings, *, clock: Callable[[], float] = time.time) -> Core:
+    """The store, the part source and the services; `clock` is the lookups' (tests move it)."""
     try:
         store = open_store(settings.db_path, settings.redis_url)
         store.ping()
@@ -99,6 +101,7 @@ def build_core(settings: Settings) -> Core:
         concurrency=settings.nexar_concurrency,
         watch_monthly=settings.watch_monthly_parts,
         plan_monthly=settings.plan_monthly_parts,
+        clock=clock,
     )
     watches = WatchService(store, service, every=settings.watch_every, max_age=settings.cache_ttl)
     return Core(settings, store, source, service, watches=watches)

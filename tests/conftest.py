@@ -8,7 +8,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -184,10 +184,10 @@ def mention(text: str, ts: str = "1700000001.000100", thread_ts: str | None = No
 class BotServer:
     """The bot's real ASGI front under uvicorn in a thread on loopback, driven like Slack drives it."""
 
-    def __init__(self, env: dict[str, str], slack: FakeSlack) -> None:
+    def __init__(self, env: dict[str, str], slack: FakeSlack, *, clock: Callable[[], float] = time.time) -> None:
         self.settings = Settings.from_mapping(env)
         self.slack = slack
-        self.core: Core = build_core(self.settings)
+        self.core: Core = build_core(self.settings, clock=clock)
         nexar = getattr(self.core.source, "inner", None)
         if nexar is not None:
             nexar.backoff = 0.01

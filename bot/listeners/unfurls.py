@@ -1,13 +1,14 @@
 """Link unfurls: a shared link to a part page (Octopart, Digi-Key, Mouser) shows the part.
 
 `link_shared` → `chat.unfurl`. Billed like a lookup to the poster, free from the cache; a
-link still being typed (`source: composer`) only from the cache. No match, over quota with
-nothing kept, or an error: no unfurl, and nothing said in the channel.
+link still being typed (`source: composer`) only from the cache. Over quota, or Nexar down
+or at its part limit: the part's last stored answer (up to `PARTBOT_STALE_MAX_AGE` old),
+marked stale with its age and why, billed nothing. No match, nothing stored, or an error:
+no unfurl, and nothing said in the channel.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +58,7 @@ def unfurl_links(deps: Deps, shared: Shared, links: list[PartLink]) -> None:
         answer = linked_part(deps.service, shared.team, shared.user, link, cache_only=shared.composing)
         if answer is not None:
             unfurls[link.url] = render_unfurl(
-                answer, now=time.time(), fresh_for=deps.settings.cache_ttl, sample=deps.service.source.is_sample
+                answer, now=deps.service.clock(), fresh_for=deps.settings.cache_ttl, sample=deps.service.source.is_sample
             )
     if not unfurls:
         log.info("no part to unfurl for %d link(s)", len(links))

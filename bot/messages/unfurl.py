@@ -11,10 +11,9 @@ from bot.domain.money import format_money
 from bot.domain.outcomes import PartAnswer
 from bot.domain.priced import price_row
 from bot.messages.answer import lifecycle_label
-from bot.messages.blocks import Block, age_text, context, escape, link, plural, safe_url, section
+from bot.messages.blocks import Block, age_text, context, duration_text, escape, link, safe_url, section
 
 QUANTITIES = (1, 100)
-DAY = 86400
 
 
 def _price_at(answer: PartAnswer, quantity: int) -> PricedOffer | None:
@@ -33,16 +32,23 @@ def _price_text(best: PricedOffer | None, quantity: int) -> str:
 
 
 def _age(answer: PartAnswer, now: float, fresh_for: int) -> str:
-    """How old the data is; past the cache's freshness it is marked stale, with its age."""
+    """How old the data is. A stored answer given because no fresh one could be had (over
+    quota, Nexar down: `answer.stale` says which) is marked stale with its age and why; one
+    past the cache's freshness is marked stale with its age."""
     fetched = answer.fetched_at
     if fetched is None:
         return ""
     age = max(now - fetched, 0.0)
-    if age < fresh_for:
+    if answer.stale is None and age < fresh_for:
         return age_text(fetched, now, answer.from_cache)
-    days = int(age // DAY)
-    when = plural(days, "day") if days else f"{age / 3600:.0f} h"
-    return f":hourglass: *stale*: prices and stock from {when} ago, not looked up again"
+    marker = f":hourglass: *stale*: prices and stock from {duration_text(age)} ago, not looked up again"
+    return f"{marker} because {escape(answer.stale)}; billed nothing" if answer.stale else marker
+
+
+def _stale_prefix(answer: PartAnswer, now: float) -> str:
+    if answer.stale is None or answer.fetched_at is None:
+        return ""
+    return f"[stale: {duration_text(max(now - answer.fetched_at, 0.0))} old, because {answer.stale}] "
 
 
 def render_unfurl(answer: PartAnswer, *, now: float, fresh_for: int, sample: bool) -> dict[str, Any]:
@@ -64,5 +70,5 @@ def render_unfurl(answer: PartAnswer, *, now: float, fresh_for: int, sample: boo
     source = "data: partbot sample catalog (invented prices)" if sample else "data: Nexar/Octopart"
     footer = " · ".join(t for t in ("USD", source, _age(answer, now, fresh_for)) if t)
     blocks = [section("\n".join(lines), accessory), context(footer)]
-    text = f"{part.mpn} — {part.manufacturer}: {lifecycle_label(part)}, total stock {stock}"
+    text = f"{_stale_prefix(answer, now)}{part.mpn} — {part.manufacturer}: {lifecycle_label(part)}, total stock {stock}"
     return {"blocks": blocks, "fallback": text}

@@ -10,9 +10,13 @@ from bot.service.lookup import LookupService
 
 
 def linked_part(service: LookupService, workspace: str, user: str, link: PartLink, *, cache_only: bool) -> PartAnswer | None:
-    """The answer for the part `link` names, or None (not found, not that part, over quota with
-    nothing kept, or an error): an unfurl shows the part or nothing. `cache_only` (a link still
-    being typed, or nobody to bill) asks no quota and no Nexar."""
+    """The answer for the part `link` names, or None (not found, not that part, an error, or
+    no fresh answer to be had with nothing stored): an unfurl shows the part or nothing.
+    Over quota or with Nexar down, the lookup gives the part's last stored answer, marked
+    stale and billed nothing. `cache_only` (a link still being typed, or nobody to bill)
+    asks no quota and no Nexar, and gives only a fresh cached answer: a stale one is for
+    when a fresh one was tried for and could not be had, which a preview never does.
+    """
     item = LineItem(link.value, 1, by=link.by)
     if cache_only or not user:
         answer = service.cached(item, UNFURL_OPTIONS)
