@@ -149,7 +149,8 @@ def test_when_slack_refuses_the_ephemeral_in_the_thread_the_response_url_answers
     press(bot, fake_slack, buttons(answer)["show_alternates"], thread_ts="1700000300.000100")
     shown = message_of(fake_slack.wait_for("response_url")[0])
     assert shown["response_type"] == "ephemeral" and shown["replace_original"] is False
-    assert "*Alternates*" in body(shown) or "Nexar lists no similar parts" in body(shown)
+    assert "Nexar lists no similar parts for this one (cost 1 matched part)" in body(shown)
+    assert spent(bot, PRESSER) == 1
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
 
