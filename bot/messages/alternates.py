@@ -104,3 +104,10 @@ def with_alternates_button(actions: Block | None, answer: Answer) -> Block | Non
     if actions is None:
         return {"type": "actions", "elements": [button]}
     return {**actions, "elements": [*actions["elements"], button]}
+
+
+def public_actions(actions: Block) -> Block | None:
+    """An actions block as a public answer keeps it: the "Show alternates" button alone
+    (it answers the presser privately); None when nothing is left."""
+    kept = [e for e in actions.get("elements", []) if e.get("action_id") == ALTERNATES_ACTION]
+    return {**actions, "elements": kept} if kept else None

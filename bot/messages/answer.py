@@ -9,7 +9,7 @@ from bot.domain.models import STOCK_UNKNOWN, Lifecycle, Part, PricedOffer
 from bot.domain.money import format_money
 from bot.domain.outcomes import Answer, Failed, Outcome, OverQuota, PartAnswer
 from bot.domain.priced import Row
-from bot.messages.alternates import alternates_blocks, with_alternates_button
+from bot.messages.alternates import alternates_blocks, public_actions, with_alternates_button
 from bot.messages.blocks import (
     MAX_CONTEXT,
     MAX_TEXT,
@@ -239,8 +239,8 @@ def _render_no_match(answer: Answer, a: PartAnswer, blocks: list[Block], actions
 
 
 def render_answer(answer: Answer, *, share_value: str | None = None, public: bool = False) -> Message:
-    """The answer; `share_value` adds the "Share in channel" button. The footer tells the asker
-    their quota, except in a `public` answer."""
+    """The answer; `share_value` adds the "Share in channel" button (never to a `public` one).
+    The footer tells the asker their quota, except in a `public` answer."""
     actions = with_alternates_button(share_actions(share_value) if share_value else None, answer)
     msg = (
         render_multi(answer, actions=actions)
@@ -251,8 +251,13 @@ def render_answer(answer: Answer, *, share_value: str | None = None, public: boo
 
 
 def public_copy(answer: Answer, private: Message) -> Message:
-    """`private` as the channel sees it: no share button, no personal quota in the footer."""
-    blocks = [b for b in private.blocks if b.get("type") != "actions"]
+    """`private` as the channel sees it: no share button, no personal quota in the footer;
+    a "Show alternates" button stays (whoever presses it is answered privately)."""
+    blocks: list[Block] = []
+    for block in private.blocks:
+        kept = public_actions(block) if block.get("type") == "actions" else block
+        if kept is not None:
+            blocks.append(kept)
     if blocks and blocks[-1].get("type") == "context":
         blocks[-1] = footer(answer, personal=False)
     return Message(private.text, blocks)
