@@ -182,6 +182,9 @@ def answer_offer(deps: Deps, workspace: str, presser: str, value: str, start: bo
     except StoreError as exc:
         log.error("watch store failed: %s", exc)
         _tell(deps, response_url, "partbot cannot reach its database right now, so it cannot save watches. Please try again.")
+    except Exception:
+        log.exception("answering a watch offer failed")
+        _tell(deps, response_url, "Sorry, that did not work. Please try again.")
 
 
 def _answer_offer(deps: Deps, workspace: str, key: str, kept: dict[str, Any], start: bool, response_url: str | None) -> None:
