@@ -36,7 +36,7 @@ from bot.adapters.nexar import NexarClient
 from bot.adapters.stores import open_store
 from bot.domain.commands import AddWatch, Lookup
 from bot.domain.models import LineItem, Options
-from bot.domain.watch_outcomes import WatchCreated
+from bot.domain.watch_outcomes import WatchCreated, WatchOffer
 from bot.domain.watches import Hit, Watch
 from bot.service.lookup import LookupService
 from bot.service.quota import WATCH_MEMBER
@@ -139,7 +139,9 @@ def run(seed: int, every: int, budget: int, per_day: int) -> Result:
             mpn = watched[i % 60]
             below = Decimal(str(round(rng.uniform(0.05, 5.0), 2))) if i % 2 else None
             cmd = AddWatch(LineItem(mpn, rng.choice((10, 100, 1000))), Options(), below)
-            made = watches.create(TEAM, USERS[i % 25], cmd, Place(f"C{i % 7}"))
+            offer = watches.offer(TEAM, USERS[i % 25], cmd, Place(f"C{i % 7}"))
+            assert isinstance(offer, WatchOffer), offer
+            made = watches.start(TEAM, offer.watch)  # its asker pressed "Start watching"
             assert isinstance(made, WatchCreated), made
             result.first_period = made.budget.period
         result.made_parts = fake.matched_parts_billed

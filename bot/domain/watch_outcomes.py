@@ -41,17 +41,35 @@ class WatchBudget:
 
 
 @dataclass(frozen=True)
-class WatchCreated:
+class WatchOffer:
+    """A watch shown with what it will cost, not saved until its asker presses "Start watching"."""
+
     watch: Watch
+    """Already judged by `answer` when it could be (`holding`, `last_checked`), so a
+    condition the asker was shown to hold does not alert again once the watch starts."""
     answer: Outcome | None
     """The lookup made to judge the watch at once (billed to the asker like any lookup)."""
     hit: Hit | None
     budget: WatchBudget
-    next_check: float | None
+    """The watch budget as it would be with this watch saved."""
     sharing: int
     """Other watches in the workspace on the same part (they share its checks)."""
     place_note: str | None = None
     """Why alerts go by DM (the bot cannot post where the watch was made), if they do."""
+
+    @property
+    def monthly_checks(self) -> int:
+        """Paid checks of this part a month at the current period, at most."""
+        return 0 if self.budget.period is None else round(30 * 86400 / self.budget.period)
+
+
+@dataclass(frozen=True)
+class WatchCreated:
+    watch: Watch
+    budget: WatchBudget
+    next_check: float | None
+    sharing: int
+    place_note: str | None = None
 
 
 @dataclass(frozen=True)

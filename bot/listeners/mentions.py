@@ -71,10 +71,7 @@ def answer_mention(deps: Deps, where: Thread, parsed: Command) -> None:
 def _answer(deps: Deps, where: Thread, parsed: Command) -> None:
     if isinstance(parsed, Lookup):
         post(deps.client_for(where.team), where.channel, where.ts, answer_lookup(deps, where.team, where.asker, parsed, public=True))
-    elif isinstance(parsed, AddWatch):
-        message = watch_reply(deps, where.team, where.asker, parsed, where.channel, where.ts)
-        post(deps.client_for(where.team), where.channel, where.ts, message)
-    elif isinstance(parsed, ListWatches | Unwatch):
+    elif isinstance(parsed, AddWatch | ListWatches | Unwatch):
         tell_asker(deps, where, watch_reply(deps, where.team, where.asker, parsed, where.channel, where.ts))
     else:
         tell_asker(deps, where, quick_reply(deps, parsed, where.team, where.asker, "@partbot"))

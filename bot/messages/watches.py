@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.domain.outcomes import Answer, OverQuota
-from bot.domain.watch_outcomes import Unwatched, WatchBudget, WatchCreated, WatchList, WatchRefused
+from bot.domain.watch_outcomes import Unwatched, WatchBudget, WatchCreated, WatchList, WatchOffer, WatchRefused
 from bot.domain.watches import Hit, Watch
 from bot.messages.blocks import Block, Message, clip, context, escape, header, link, plural, section, slack_date, stock_label
 
 STOP_WATCH_ACTION = "stop_watch"
+START_WATCH_ACTION = "start_watch"
+CANCEL_WATCH_ACTION = "cancel_watch"
 
 
 def _when(ts: float | None) -> str:
@@ -46,39 +48,87 @@ def budget_line(b: WatchBudget) -> str:
     return line + ". A lookup of a watched part by anyone checks it for free."
 
 
+def _right_now(o: WatchOffer) -> str:
+    if o.hit is not None:
+        return (
+            f":rotating_light: *It already holds:* {_hit_text(o.hit, o.watch)}. "
+            "Once started, I alert only after it stops holding and comes back."
+        )
+    if isinstance(o.answer, Answer) and o.watch.holding is False:
+        return "Right now it does not hold; I will alert when it does."
+    if isinstance(o.answer, OverQuota):
+        return "I could not check it now (your quota is used up); the first check would be the scheduled one."
+    return "I could not check it just now; the first check would be the scheduled one."
+
+
+def _cost_lines(o: WatchOffer) -> list[str]:
+    b = o.budget
+    lines = ["*What it will cost:*", "• Each check: 1 matched part from the team's watch budget, never your daily quota."]
+    if b.period is None:
+        lines.append(f"• No checks until {_when(b.resets)}: the watch budget is spent, so watches are paused.")
+    else:
+        lines.append(f"• About {plural(o.monthly_checks, 'check')} a month at the current period (one every {_every(b.period)}).")
+    if o.sharing:
+        lines.append(
+            f"• Shared with {plural(o.sharing, 'other watch')} of this part: one check serves them all, so this watch adds none."
+        )
+    return lines
+
+
+def render_offer(o: WatchOffer, value: str) -> Message:
+    """The watch with what it will cost, and the buttons that start it or drop it."""
+    w = o.watch
+    lines = [f":eyes: Watch {_what(w)}?", _right_now(o)]
+    if o.place_note:
+        lines.append(f":warning: {escape(o.place_note)} Alerts would come to you by DM.")
+    blocks: list[Block] = [section("\n".join(lines)), section("\n".join(_cost_lines(o))), context(budget_line(o.budget))]
+    if isinstance(o.answer, Answer):
+        blocks.append(context(f"Checking it now cost you {plural(o.answer.cost, 'matched part')} (cached answers are free)."))
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [
+                _button("Start watching", START_WATCH_ACTION, value, "primary"),
+                _button("Cancel", CANCEL_WATCH_ACTION, value),
+            ],
+        }
+    )
+    blocks.append(context("Nothing is saved until you press *Start watching*; this offer lasts a day."))
+    text = f"Watch {w.mpn} × {w.condition()}? Each check costs the team 1 matched part."
+    if o.budget.period is not None:
+        text += f" About {plural(o.monthly_checks, 'check')} a month."
+    text += " It already holds." if o.hit else ""
+    return Message(escape(text), blocks)
+
+
+def _button(label: str, action_id: str, value: str, style: str | None = None) -> Block:
+    button: Block = {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action_id, "value": value}
+    if style:
+        button["style"] = style
+    return button
+
+
 def render_created(c: WatchCreated) -> Message:
     w = c.watch
-    lines = [f":eyes: Watching {_what(w)} · ID `{w.id}`"]
-    answer = c.answer
-    if c.hit is not None:
-        lines.append(
-            f":rotating_light: *It already holds:* {_hit_text(c.hit, w)}. I will alert again after it stops holding and comes back."
-        )
-    elif isinstance(answer, Answer) and w.holding is False:
+    lines = [f":white_check_mark: Watching {_what(w)} · ID `{w.id}`"]
+    if w.holding:
+        lines.append("It holds right now (as the offer said); I alert after it stops holding and comes back.")
+    elif w.holding is False:
         lines.append("Right now it does not hold; I will alert when it does.")
-    elif isinstance(answer, OverQuota):
-        lines.append("I could not check it now (your quota is used up); the first check is the scheduled one.")
-    elif answer is not None:
-        lines.append("I could not check it just now; the first check is the scheduled one.")
-    where = "here" if not w.by_dm else "by DM"
+    lines.append(f"Next check {'paused until ' + _when(c.budget.resets) if c.next_check is None else _when(c.next_check)}.")
     if c.place_note:
         lines.append(f":warning: {escape(c.place_note)} Alerts will come to you by DM.")
+    where = "here" if not w.by_dm else "by DM"
     lines.append(f"Alerts go {where}, mentioning you. Remove it with `/part unwatch {w.id}`.")
-    cost = [
-        f"*What it costs:* checking it costs the team 1 matched part per check of {escape(w.mpn)}, from the watch budget, "
-        "never your daily quota"
-    ]
-    if c.budget.period is not None:
-        cost.append(f" (at most about {round(30 * 86400 / c.budget.period)} a month at the current period)")
-    if c.sharing:
-        cost.append(f" (shared with {plural(c.sharing, 'other watch')} of this part)")
-    if c.next_check is not None:
-        cost.append(f"; next check {_when(c.next_check)}")
-    blocks: list[Block] = [section("\n".join(lines)), section("".join(cost) + "."), context(budget_line(c.budget))]
-    if isinstance(answer, Answer):
-        blocks.append(context(f"This check cost you {plural(answer.cost, 'matched part')} (cached answers are free)."))
-    text = f"Watching {w.mpn} × {w.condition()} (ID {w.id})." + (" It already holds." if c.hit else "")
+    blocks: list[Block] = [section("\n".join(lines)), context(budget_line(c.budget))]
+    nxt = _plain_when(c.next_check) if c.next_check is not None else "paused"
+    text = f"Watching {w.mpn} × {w.condition()} (ID {w.id}); next check {nxt}. Remove it with /part unwatch {w.id}."
     return Message(escape(text), blocks)
+
+
+def render_cancelled(w: Watch) -> Message:
+    text = f"Cancelled: not watching {w.mpn} × {w.condition()}. Nothing was saved."
+    return Message(escape(text), [section(":heavy_multiplication_x: " + escape(text))])
 
 
 def render_refused(r: WatchRefused) -> Message:

@@ -20,7 +20,7 @@ from typing import Any
 from bot.domain.commands import AddWatch, Lookup
 from bot.domain.models import LineItem, LookupKey, Options, SearchResult, normalize_mpn
 from bot.domain.outcomes import Answer, Failed, OverQuota
-from bot.domain.watch_outcomes import Unwatched, WatchBudget, WatchCreated, WatchList, WatchRefused
+from bot.domain.watch_outcomes import Unwatched, WatchBudget, WatchCreated, WatchList, WatchOffer, WatchRefused
 from bot.domain.watch_schedule import month_end, next_check, period
 from bot.domain.watches import USER_LIMIT, WORKSPACE_LIMIT, Hit, Watch, advance, evaluate, failed
 from bot.ports import MAX_MULTI_QUERIES, WatchStore
@@ -72,7 +72,9 @@ class WatchService:
         lookups.observers.append(self.on_fresh)
 
     # commands -----------------------------------------------------------------
-    def create(self, workspace: str, user: str, cmd: AddWatch, place: Place) -> WatchCreated | WatchRefused:
+    def offer(self, workspace: str, user: str, cmd: AddWatch, place: Place) -> WatchOffer | WatchRefused:
+        """The watch `cmd` asks for, judged by a lookup now and shown with its cost; nothing
+        is saved (`start` saves it when the asker accepts)."""
         existing = self._all(workspace)
         refused = _limits(existing, user)
         if refused:
@@ -95,14 +97,22 @@ class WatchService:
             if verdict is not False:
                 watch = advance(watch, verdict, part.fetched_at or now, announce=False)
                 hit = verdict
+        budget = self.budget(workspace, [*existing, watch], now)
+        sharing = sum(1 for w in existing if w.part_key == watch.part_key)
+        return WatchOffer(watch, answer, hit, budget, sharing, place.note)
+
+    def start(self, workspace: str, watch: Watch, place_note: str | None = None) -> WatchCreated | WatchRefused:
+        """Save an accepted offer's watch, its limits checked again atomically."""
+        now = self.clock()
+        watch = replace(watch, created_at=now)
         refusal = self.store.add_watch(workspace, watch.to_json(), USER_LIMIT, WORKSPACE_LIMIT)
         if refusal:
             return _limit_message(refusal)
-        watches = [*existing, watch]
+        watches = self._all(workspace)
         budget = self.budget(workspace, watches, now)
         mine = [w for w in watches if w.part_key == watch.part_key]
         due = None if budget.period is None else next_check(mine, budget.period)
-        return WatchCreated(watch, answer, hit, budget, due, len(mine) - 1, place.note)
+        return WatchCreated(watch, budget, due, len(mine) - 1, place_note)
 
     def listing(self, workspace: str, user: str) -> WatchList:
         now = self.clock()
