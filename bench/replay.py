@@ -21,7 +21,7 @@ from bench.common import NAIVE_QUERY, TEAM, WINDOW, item_text, ms, parse_lookup,
 from bot.adapters.nexar import NexarClient
 from bot.adapters.stores import open_store
 from bot.domain.commands import Lookup
-from bot.domain.models import LookupKey, SearchResult
+from bot.domain.models import LineItem, LookupKey, Part, SearchResult
 from bot.domain.outcomes import OverQuota
 from bot.ports import SourceError
 from bot.service.lookup import LookupService
@@ -118,6 +118,10 @@ class CountingSource:
     def suggest(self, text: str) -> tuple[str, ...]:
         return self.client.suggest(text)
 
+    def similar(self, key: LookupKey) -> tuple[SearchResult, tuple[Part, ...]]:
+        _trace.fetched = getattr(_trace, "fetched", 0) + 1
+        return self.client.similar(key)
+
 
 class TracingFlight(SingleFlight[Any]):
     """SingleFlight that notes when a thread waited on another thread's flight."""
@@ -145,8 +149,8 @@ class ReplayResult:
     truncated: bool = False
 
 
-def key_of(mpn: str, lookup: Lookup) -> str:
-    return LookupService._key(mpn, lookup.options).cache_key()
+def key_of(item: LineItem, lookup: Lookup) -> str:
+    return LookupService._key(item, lookup.options).cache_key()
 
 
 def minimum_fetches(events: Sequence[Event], ttl: float) -> tuple[int, int]:
@@ -155,7 +159,7 @@ def minimum_fetches(events: Sequence[Event], ttl: float) -> tuple[int, int]:
     asks: dict[str, list[float]] = defaultdict(list)
     for ev in events:
         for item in ev.lookup.items:
-            asks[key_of(item.mpn, ev.lookup)].append(ev.at)
+            asks[key_of(item, ev.lookup)].append(ev.at)
     fetches = 0
     for times in asks.values():
         last = -math.inf

@@ -11,11 +11,13 @@ Sections (all by default, in this order):
   memory    VmHWM/VmRSS of the serving processes over 10,000 lookups (~2,000 distinct MPNs), lookups/s
   goals     issue 11's figures: idle PSS, a 50-lookup burst at 0.5 s, open-loop acks at 100/s, PSS after 10,000 lookups
   door      issue 10's figures: 100 MiB unsigned bodies, acks beside 300 slow bodies, acks with a sick store
+  bom       issue 11's BOM figure: a 200-distinct-line BOM shared in a mention at 0.5 s Nexar latency, mention → summary
+            in the thread and CSV uploaded, in round trips; Nexar requests and the most in flight
 
 `--root PATH[=LABEL]` (repeatable) serves `python -m bot serve` from another checkout: the server
-sections run once per root, and `goals` and `door` print one table with a column per root, e.g.
+sections run once per root, and `goals`, `door` and `bom` print one table with a column per root, e.g.
   git worktree add /work/wt/before 520cdfa
-  python bench/run.py --root /work/wt/before=before --root .=after goals door
+  python bench/run.py --root /work/wt/before=before --root .=after goals door bom
 
 Everything talks to 127.0.0.1 only (FakeSlack runs in this process; FakeNexar and the load client for the
 server sections in processes of their own); every loop is bounded
@@ -42,6 +44,7 @@ if str(ROOT) not in sys.path:
 
 from bench import common, serving
 from bench.ack import section_ack
+from bench.bom import measure_bom
 from bench.burst import section_burst
 from bench.common import speed_up_fakes, table
 from bench.door import measure_door
@@ -51,8 +54,12 @@ from bench.overhead import section_overhead
 from bench.replay import section_replay
 from bench.serving import Target
 
-SECTIONS = ("replay", "ack", "overhead", "burst", "memory", "goals", "door")
-SIDE_BY_SIDE: dict[str, Callable[[bool, int], dict[str, str]]] = {"goals": measure_goals, "door": measure_door}
+SECTIONS = ("replay", "ack", "overhead", "burst", "memory", "goals", "door", "bom")
+SIDE_BY_SIDE: dict[str, Callable[[bool, int], dict[str, str]]] = {
+    "goals": measure_goals,
+    "door": measure_door,
+    "bom": measure_bom,
+}
 
 # --- main ----------------------------------------------------------------------------------------
 

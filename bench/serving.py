@@ -174,6 +174,12 @@ class _NexarHost:
     def reset(self) -> None:
         self.fake.reset()
 
+    def take_max_in_flight(self) -> int:
+        """The most GraphQL requests in the fake at once since the last call (then start again from now)."""
+        with self.fake._lock:
+            most, self.fake.max_in_flight = self.fake.max_in_flight, self.fake.in_flight
+        return most
+
     def set_latency(self, latency: float) -> None:
         self.fake.latency = latency
 
@@ -215,6 +221,9 @@ class NexarProcess:
 
     def reset(self) -> None:
         self._host.reset()
+
+    def take_max_in_flight(self) -> int:
+        return int(self._host.take_max_in_flight())
 
     def set_latency(self, latency: float) -> None:
         self._host.set_latency(latency)
