@@ -45,6 +45,11 @@ def _sqlite_errors(what: str) -> Iterator[None]:
         raise StoreError(f"sqlite {what}: {exc}"[:200]) from exc
 
 
+PAGE_CACHE_KIB = 256
+"""Each thread's connection keeps its own page cache (SQLite's default is 2 MiB): with a
+job pool of 64 threads that alone could grow to over 100 MiB. The OS caches the file."""
+
+
 class SQLiteStore(SQLiteWatches):
     def __init__(
         self, path: str, *, busy_timeout: float = 0.5, lock_wait: float = 1.0, cache_max_rows: int = CACHE_MAX_ROWS
@@ -75,6 +80,7 @@ class SQLiteStore(SQLiteWatches):
                 conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
