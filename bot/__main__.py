@@ -6,7 +6,9 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from bot.settings import ConfigError, Settings, load_settings
@@ -91,7 +93,21 @@ def _socket(settings: Settings) -> int:
     # slack_sdk's built-in client notices a connection Slack closed (without a `disconnect`
     # message first) only on its next ping check, not when the close arrives: check every
     # SOCKET_PING_INTERVAL seconds rather than its default 10, so the bot is deaf that long at most.
-    SocketModeHandler(app, settings.slack_app_token, ping_interval=SOCKET_PING_INTERVAL).start()  # type: ignore[no-untyped-call]
+    handler = SocketModeHandler(app, settings.slack_app_token, ping_interval=SOCKET_PING_INTERVAL)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        handler.connect()  # type: ignore[no-untyped-call]
+        while not stopping.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        # SIGTERM (a deploy): take no new envelopes, let running jobs finish (the pool
+        # waits up to 25 s of the platform's 30), then close the store.
+        logging.getLogger(__name__).info("stopping: finishing the jobs in flight")
+        handler.close()  # type: ignore[no-untyped-call]
+        core.close()
     return 0
 
 

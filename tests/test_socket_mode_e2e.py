@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -406,3 +407,19 @@ def test_fake_socket_mode_urls_are_single_use_and_need_the_app_token(socket_mode
     with pytest.raises(SlackApiError) as info:
         WebClient(token=socket_mode.app_token, base_url=fake_slack.api_url).chat_postMessage(channel="C1", text="x")
     assert info.value.response["error"] == "not_allowed_token_type"
+
+
+def test_sigterm_lets_a_running_lookup_finish_then_exits(
+    socket_bot: SocketBot, socket_mode: FakeSocketMode, fake_slack: FakeSlack, fake_nexar: FakeNexar
+) -> None:
+    """A deploy stops the process with SIGTERM: no new envelopes, the lookup in flight answers."""
+    fake_nexar.latency = 2.0
+    envelope_id = socket_mode.slash_command(command_payload("AD7685ARM x250", fake_slack, "draining"))
+    assert socket_mode.wait_ack(envelope_id, WAIT).payload is None
+    deadline = time.monotonic() + WAIT
+    while not fake_nexar.requests and time.monotonic() < deadline:  # the lookup is in flight
+        time.sleep(0.05)
+    socket_bot.proc.send_signal(signal.SIGTERM)
+    assert socket_bot.proc.wait(WAIT) == 0
+    assert "AD7685ARM" in json.dumps(response_posts(fake_slack, "draining")[0])
+    assert "finishing the jobs in flight" in socket_bot.output()
