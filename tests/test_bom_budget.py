@@ -266,3 +266,22 @@ def test_the_allowance_is_checked_again_when_the_button_is_pressed(
     text = json.dumps(refused["blocks"])
     assert "Your BOMs have 1 matched part left of the team budget this month" in text
     assert spent(bot) == (0, 5, 5) and fake_nexar.matched_parts_billed == 5
+
+
+def test_a_team_budget_bom_over_the_team_month_says_how_many_lines_would_fit(tmp_path: Path) -> None:
+    """The user's day is spent but a team-budget BOM never spends it: what fits is the team's."""
+    from bot.adapters.stores.sqlite import SQLiteStore
+    from bot.domain.commands import Lookup
+    from bot.domain.models import LineItem
+    from bot.domain.outcomes import OverQuota
+    from bot.service.lookup import LookupService
+    from tests.fakes.source import FakeSource
+
+    store = SQLiteStore(str(tmp_path / "fits.sqlite3"))
+    service = LookupService(FakeSource(), store, cache_ttl=3600, user_daily=1, team_monthly=5, user_bom_monthly=100)
+    assert service.lookup("T1", "U1", Lookup((LineItem("NE555DR"),))).cost == 1  # the day is spent
+    items = tuple(LineItem(mpn) for mpn in ("LM358DR", "AD7685ARM", "TL072CP", "LM317T", "BC547B", "2N3904", "LM7805CT"))
+    outcome = service.lookup("T1", "U1", Lookup(items), team_budget=TeamBudget(capped=True))
+    assert isinstance(outcome, OverQuota) and outcome.refusal.scope == "team"
+    assert outcome.fits == 4, "the team has 4 of 5 left; the user's spent day does not count here"
+    store.close()

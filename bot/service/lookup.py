@@ -156,7 +156,12 @@ class LookupService:
     def _fits(self, run: _Run, keys: Sequence[LookupKey], refusal: Refusal) -> int:
         """How many lines of the request the remaining quota (user's and team's) would answer."""
         view = self._quota_view(run.workspace, run.user)
-        left = min(view.user_left, view.team_left, refusal.left) if view else refusal.left
+        if view is None:
+            left = refusal.left
+        elif run.team_budget is not None:  # a team-budget BOM never spends the user's day
+            left = min(view.team_left, refusal.left)
+        else:
+            left = min(view.user_left, view.team_left, refusal.left)
         fits, misses = 0, set[str]()
         for key in keys:
             ck = key.cache_key()
