@@ -149,9 +149,10 @@ class LookupService:
             return Failed(answers[0].error or "", lookup.items)
         quota = self._quota_view(workspace, user)
         now = self.clock()
+        answer = Answer(answers, lookup.options, run.cost, quota, self.source.is_sample, now, lookup.understood)
         if record:
-            record_answers(self.store, workspace, user, answers, lookup.options, now, RECENT_KEEP)
-        return Answer(answers, lookup.options, run.cost, quota, self.source.is_sample, now, lookup.understood)
+            record_answers(self.store, workspace, user, answer.rows, now, RECENT_KEEP)
+        return answer
 
     def _fits(self, run: _Run, keys: Sequence[LookupKey], refusal: Refusal) -> int:
         """How many lines of the request the remaining quota (user's and team's) would answer."""

@@ -6,33 +6,23 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.domain.models import Options
 from bot.domain.money import format_money
-from bot.domain.outcomes import PartAnswer
-from bot.domain.priced import price_row
+from bot.domain.priced import Row
 from bot.domain.recent import RecentLookup
 from bot.ports import RecentLookups
 
 log = logging.getLogger(__name__)
 
 
-def record_answers(
-    store: RecentLookups,
-    workspace: str,
-    user: str,
-    answers: Sequence[PartAnswer],
-    options: Options,
-    now: float,
-    keep: int,
-) -> None:
-    """Each answer (the last `keep` of them) as a recent lookup; a failure only logs."""
+def record_answers(store: RecentLookups, workspace: str, user: str, rows: Sequence[Row], now: float, keep: int) -> None:
+    """Each priced line (the last `keep` of them) as a recent lookup; a failure only logs."""
     try:
-        for a in answers[-keep:]:
+        for row in rows[-keep:]:
+            a = row.answer
             entry = RecentLookup(now, a.item.mpn, a.item.quantity)
-            part = a.result.part if a.result else None
-            if part is not None:
-                entry = replace(entry, found=part.mpn)
-                best = price_row(a, options).best
+            if row.part is not None:
+                entry = replace(entry, found=row.part.mpn)
+                best = row.best
                 if best is not None and best.unit_price is not None:
                     entry = replace(entry, price=format_money(best.unit_price), seller=best.seller.name)
             store.add_recent(workspace, user, entry, keep)
