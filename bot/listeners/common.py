@@ -105,6 +105,12 @@ class Deps:
         return None
 
 
+def once_per_event(workspace: str, body: dict[str, Any]) -> tuple[str, str] | None:
+    """The claim that answers an event once, however often Slack delivers it (`Deps.submit`)."""
+    event_id = body.get("event_id")
+    return (workspace, str(event_id)) if event_id else None
+
+
 def respond(deps: Deps, response_url: str | None, **message: Any) -> tuple[int, str]:
     """POST `message` to a response_url: (HTTP status, start of the body). Slack answers an
     expired or used-up URL with a status, not an exception; anything that kept the post

@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 
 from bot.domain.workspace import Workspace
-from bot.listeners.common import Deps, log
+from bot.listeners.common import Deps, log, once_per_event
 from bot.listeners.mentions import Thread, answer_message, asker
 
 ANSWERED_SUBTYPES = frozenset({"", "file_share", "bot_message", "thread_broadcast"})
@@ -36,5 +36,4 @@ def register(app: App, deps: Deps) -> None:
             person=who[1],
             private=True,
         )
-        event_id = body.get("event_id")  # answered once, however often Slack delivers it
-        answer_message(deps, where, event, once=(where.team, str(event_id)) if event_id else None)
+        answer_message(deps, where, event, once=once_per_event(where.team, body))

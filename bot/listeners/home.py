@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 
 from bot.domain.workspace import Workspace
-from bot.listeners.common import Deps
+from bot.listeners.common import Deps, once_per_event
 from bot.messages.home import render_home
 
 
@@ -29,5 +29,5 @@ def register(app: App, deps: Deps) -> None:
             return
         # An org-wide install's authorization names no team: the envelope's team_id is the workspace.
         team = Workspace(context.team_id or body.get("team_id"), context.enterprise_id).key
-        user, event_id = event.get("user") or "", body.get("event_id")
-        deps.submit(lambda: publish_home(deps, team, user), once=(team, str(event_id)) if event_id else None)
+        user = event.get("user") or ""
+        deps.submit(lambda: publish_home(deps, team, user), once=once_per_event(team, body))

@@ -18,7 +18,7 @@ from bot.domain.commands import AddWatch, Command, Invalid, ListWatches, Lookup,
 from bot.domain.parsing import parse_mention
 from bot.domain.workspace import Workspace
 from bot.listeners.bom import BOM_FILETYPES, is_bom_file, price_bom, resolve_file
-from bot.listeners.common import Deps, answer_lookup, log, quick_reply
+from bot.listeners.common import Deps, answer_lookup, log, once_per_event, quick_reply
 from bot.listeners.watches import watch_reply
 from bot.messages.blocks import Message
 from bot.messages.replies import render_error, render_invalid
@@ -175,5 +175,4 @@ def register(app: App, deps: Deps) -> None:
             ts=event.get("thread_ts") or event.get("ts") or "",
             person=who[1],
         )
-        event_id = body.get("event_id")  # Slack redelivers events it thinks were missed: answer each once
-        answer_message(deps, where, event, once=(where.team, str(event_id)) if event_id else None)
+        answer_message(deps, where, event, once=once_per_event(where.team, body))

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.links import PartLink, part_link
 from bot.domain.workspace import Workspace
-from bot.listeners.common import Deps, log
+from bot.listeners.common import Deps, log, once_per_event
 from bot.messages.unfurl import render_unfurl
 from bot.service.links import linked_part
 
@@ -87,5 +87,4 @@ def register(app: App, deps: Deps) -> None:
             source=str(event.get("source") or ""),
         )
         # A failure is logged by the job pool; nothing is said in the channel (the link stays as written).
-        event_id = body.get("event_id")
-        deps.submit(lambda: unfurl_links(deps, shared, links), once=(shared.team, str(event_id)) if event_id else None)
+        deps.submit(lambda: unfurl_links(deps, shared, links), once=once_per_event(shared.team, body))
