@@ -14,6 +14,7 @@ from bot.domain.workspace import Workspace
 from tests.blockkit import assert_valid_message
 from tests.conftest import BotServer, bot_env
 from tests.fakes.nexar import FakeNexar
+from tests.fakes.signing import button_click
 from tests.fakes.slack import FakeSlack
 from tests.shared import shared_dir
 
@@ -118,20 +119,12 @@ def test_an_nrnd_part_offers_a_button_that_lists_alternates(start: Any, fake_nex
     bot.command("LM358DR x50")
     assert "show_alternates" not in buttons(reply(fake_slack, 2)), "in stock and in production: no button"
 
-    payload = {
-        "type": "block_actions",
-        "user": {"id": "U777", "team_id": WS},
-        "team": {"id": WS, "domain": "acme"},
-        "channel": {"id": "C123", "name": "hw"},
-        "container": {"type": "message", "is_ephemeral": True},
-        "response_url": fake_slack.response_url("alternates"),
-        "trigger_id": "1.2.3",
-        "api_app_id": "A0001",
-        "token": "x",
-        "actions": [
-            {"type": "button", "action_id": "show_alternates", "block_id": "b", "value": button["value"], "action_ts": "1"}
-        ],
-    }
+    payload = button_click(
+        {"action_id": "show_alternates", "value": button["value"]},
+        user="U777",
+        team=WS,
+        response_url=fake_slack.response_url("alternates"),
+    )
     assert bot.action(payload).status_code == 200
     shown = reply(fake_slack, 3)
     assert shown["response_type"] == "ephemeral" and shown["replace_original"] is False

@@ -12,6 +12,7 @@ from bot.messages.blocks import SHARE_ACTION
 from tests.blockkit import assert_valid_message
 from tests.conftest import BotServer, mention
 from tests.fakes.nexar import FakeNexar
+from tests.fakes.signing import button_click
 from tests.fakes.slack import FakeSlack, SlackCall
 
 WS = "T0001"
@@ -56,21 +57,15 @@ def press(
     message: dict[str, Any] = {"type": "message", "ts": ts, "user": "UBOT", "text": "…"}
     if thread_ts:
         container["thread_ts"] = message["thread_ts"] = thread_ts
-    payload = {
-        "type": "block_actions",
-        "user": {"id": PRESSER, "team_id": WS},
-        "team": {"id": WS, "domain": "acme"},
-        "channel": {"id": channel, "name": "hw"},
-        "container": container,
-        **({} if ephemeral else {"message": message}),
-        "response_url": fake_slack.response_url("pressed"),
-        "trigger_id": "1.2.3",
-        "api_app_id": "A0001",
-        "token": "x",
-        "actions": [
-            {"type": "button", "action_id": "show_alternates", "block_id": "b", "value": button["value"], "action_ts": "1"}
-        ],
-    }
+    payload = button_click(
+        {"action_id": "show_alternates", "value": button["value"]},
+        user=PRESSER,
+        team=WS,
+        response_url=fake_slack.response_url("pressed"),
+        channel=channel,
+        container=container,
+        message=None if ephemeral else message,
+    )
     assert bot.action(payload).status_code == 200
     bot.drain()
 
@@ -174,20 +169,7 @@ def test_a_shared_answer_keeps_show_alternates_but_not_share(bot: BotServer, fak
     private = message_of(fake_slack.wait_for("response_url")[0])
     assert set(buttons(private)) == {SHARE_ACTION, "show_alternates"}
     share = buttons(private)[SHARE_ACTION]
-    payload = {
-        "type": "block_actions",
-        "user": {"id": "U123", "team_id": WS},
-        "team": {"id": WS, "domain": "acme"},
-        "channel": {"id": "C123", "name": "hw"},
-        "container": {"type": "message", "is_ephemeral": True},
-        "response_url": fake_slack.response_url("share"),
-        "trigger_id": "1.2.3",
-        "api_app_id": "A0001",
-        "token": "x",
-        "actions": [
-            {"type": "button", "action_id": share["action_id"], "block_id": "b", "value": share["value"], "action_ts": "1"}
-        ],
-    }
+    payload = button_click(share, user="U123", team=WS, response_url=fake_slack.response_url("share"))
     assert bot.action(payload).status_code == 200
     shared = message_of(fake_slack.wait_for("response_url", 2)[1])
     assert shared["response_type"] == "in_channel" and "Shared by <@U123>" in body(shared)

@@ -18,6 +18,7 @@ from bot.service.quota import QuotaLedger, TeamBudget
 from tests.blockkit import assert_valid_message
 from tests.conftest import BotServer, bot_env, mention
 from tests.fakes.nexar import FakeNexar
+from tests.fakes.signing import button_click
 from tests.fakes.slack import FakeSlack
 from tests.shared import shared_dir
 
@@ -70,19 +71,14 @@ def button(message: dict[str, Any]) -> dict[str, Any]:
 
 def press(bot: BotServer, slack: FakeSlack, message: dict[str, Any], user: str = "U123") -> None:
     b = button(message)
-    payload = {
-        "type": "block_actions",
-        "user": {"id": user, "team_id": WS},
-        "team": {"id": WS, "domain": "acme"},
-        "channel": {"id": "C123", "name": "hw"},
-        "container": {"type": "message", "message_ts": message["ts"], "channel_id": "C123", "is_ephemeral": False},
-        "message": {"ts": message["ts"]},
-        "response_url": slack.response_url(f"press-{user}"),
-        "trigger_id": "1.2.3",
-        "api_app_id": "A0001",
-        "token": "x",
-        "actions": [{"type": "button", "action_id": b["action_id"], "block_id": "b", "value": b["value"], "action_ts": "1"}],
-    }
+    payload = button_click(
+        b,
+        user=user,
+        team=WS,
+        response_url=slack.response_url(f"press-{user}"),
+        container={"type": "message", "message_ts": message["ts"], "channel_id": "C123", "is_ephemeral": False},
+        message={"ts": message["ts"]},
+    )
     assert bot.action(payload).status_code == 200
 
 

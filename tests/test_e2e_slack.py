@@ -13,7 +13,7 @@ import pytest
 from tests.blockkit import assert_valid_home, assert_valid_message
 from tests.conftest import SIGNING_SECRET, BotServer, mention
 from tests.fakes.nexar import FakeNexar
-from tests.fakes.signing import signed_headers, slash_command_body
+from tests.fakes.signing import button_click, signed_headers, slash_command_body
 from tests.fakes.slack import FakeSlack
 
 
@@ -102,20 +102,7 @@ def test_repeat_question_is_a_free_cache_hit(bot: BotServer, fake_nexar: FakeNex
 
 def share_click(button: dict[str, Any], slack: FakeSlack) -> dict[str, Any]:
     """The block_actions payload Slack sends when U999 presses `button` on an ephemeral answer."""
-    return {
-        "type": "block_actions",
-        "user": {"id": "U999", "username": "bob", "team_id": "T0001"},
-        "team": {"id": "T0001", "domain": "acme"},
-        "channel": {"id": "C123", "name": "hw"},
-        "container": {"type": "message", "is_ephemeral": True},
-        "response_url": slack.response_url("share"),
-        "trigger_id": "1.2.3",
-        "api_app_id": "A0001",
-        "token": "x",
-        "actions": [
-            {"type": "button", "action_id": button["action_id"], "block_id": "b", "value": button["value"], "action_ts": "1"}
-        ],
-    }
+    return button_click(button, user="U999", team="T0001", response_url=slack.response_url("share"))
 
 
 def test_share_button_posts_in_channel_without_a_new_lookup(bot: BotServer, fake_nexar: FakeNexar, fake_slack: FakeSlack) -> None:

@@ -116,3 +116,35 @@ def event_body(
 def interaction_body(payload: dict[str, Any]) -> bytes:
     """An interactivity form body: ``payload=<url-encoded JSON>``."""
     return urlencode({"payload": json.dumps(payload, separators=(",", ":"))}).encode("utf-8")
+
+
+def button_click(
+    button: dict[str, Any],
+    *,
+    user: str,
+    team: str,
+    response_url: str,
+    channel: str = "C123",
+    container: dict[str, Any] | None = None,
+    message: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The `block_actions` payload Slack sends when `user` of workspace `team` presses
+    `button` (a Block Kit button element); on an ephemeral message unless `container` says
+    otherwise (a non-ephemeral one also carries its `message`)."""
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "user": {"id": user, "team_id": team},
+        "team": {"id": team, "domain": "acme"},
+        "channel": {"id": channel, "name": "hw"},
+        "container": container or {"type": "message", "is_ephemeral": True},
+        "response_url": response_url,
+        "trigger_id": "1.2.3",
+        "api_app_id": "A0001",
+        "token": "x",
+        "actions": [
+            {"type": "button", "action_id": button["action_id"], "block_id": "b", "value": button["value"], "action_ts": "1"}
+        ],
+    }
+    if message is not None:
+        payload["message"] = message
+    return payload
